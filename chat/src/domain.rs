@@ -178,7 +178,10 @@ mod tests {
     fn message_bodies() {
         check(MessageBody::parse("hi"), Ok(""));
         check(MessageBody::parse(&"x".repeat(4000)), Ok(""));
-        check(MessageBody::parse(&format!("  {}  ", "x".repeat(4000))), Ok(""));
+        check(
+            MessageBody::parse(&format!("  {}  ", "x".repeat(4000))),
+            Ok(""),
+        );
         check(MessageBody::parse(&"x".repeat(4001)), Err("too_long"));
         check(MessageBody::parse(" \n\t "), Err("empty"));
         check(MessageBody::parse("a\0b"), Err("invalid"));

@@ -120,11 +120,20 @@ mod tests {
         let html = message_item(&message).into_string();
         assert!(!html.contains("<script>"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&amp;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&amp;"),
+            "{html}"
+        );
 
         let name = DisplayName::parse("\"><img src=x>").unwrap();
-        let page = room_page(&name, &RoomName::default_room(), &[message], &ClientId::random(), None)
-            .into_string();
+        let page = room_page(
+            &name,
+            &RoomName::default_room(),
+            &[message],
+            &ClientId::random(),
+            None,
+        )
+        .into_string();
         assert!(!page.contains("<img"), "{page}");
     }
 }

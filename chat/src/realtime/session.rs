@@ -71,7 +71,13 @@ impl Inbox {
         self.push(JobKind::Message, socket, payload, ack);
     }
 
-    fn push(&self, kind: JobKind, socket: SocketRef, payload: Result<Value, String>, ack: AckSender) {
+    fn push(
+        &self,
+        kind: JobKind,
+        socket: SocketRef,
+        payload: Result<Value, String>,
+        ack: AckSender,
+    ) {
         if self.limiter.check().is_err() {
             send_ack(ack, &ChatError::RateLimited.ack());
             return;
@@ -84,7 +90,9 @@ impl Inbox {
         };
         if let Err(error) = self.jobs.try_send(job) {
             let job = match error {
-                mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => job,
+                mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => {
+                    job
+                }
             };
             send_ack(job.ack, &ChatError::RateLimited.ack());
         }
@@ -117,7 +125,8 @@ impl Session {
             socket,
             ack,
         } = job;
-        let payload = payload.map_err(|error| ChatError::Invalid(format!("unreadable payload: {error}")));
+        let payload =
+            payload.map_err(|error| ChatError::Invalid(format!("unreadable payload: {error}")));
         let reply = match kind {
             JobKind::Join => match payload.and_then(|p| self.join(&socket, p)) {
                 Ok(room) => self.join_history(room).await,
@@ -141,18 +150,27 @@ impl Session {
 
     /// Validates the request and subscribes the socket *before* reading history, so
     /// nothing committed in between is missed (clients drop duplicates by `seq`).
-    fn join(&mut self, socket: &SocketRef, payload: Value) -> Result<(RoomName, Option<i64>), ChatError> {
+    fn join(
+        &mut self,
+        socket: &SocketRef,
+        payload: Value,
+    ) -> Result<(RoomName, Option<i64>), ChatError> {
         let request: JoinRequest = events::decode(events::JOIN, payload, "{room, after_seq?}")?;
         let room = RoomName::parse(&request.room)?;
         if request.after_seq.is_some_and(|seq| seq < 0) {
-            return Err(ChatError::Invalid("after_seq must be a non-negative integer".into()));
+            return Err(ChatError::Invalid(
+                "after_seq must be a non-negative integer".into(),
+            ));
         }
         socket.join(room_key(&room));
         self.joined.insert(room.clone());
         Ok((room, request.after_seq))
     }
 
-    async fn join_history(&self, (room, after_seq): (RoomName, Option<i64>)) -> Result<Value, ChatError> {
+    async fn join_history(
+        &self,
+        (room, after_seq): (RoomName, Option<i64>),
+    ) -> Result<Value, ChatError> {
         self.state.store.ensure_room(&room).await?;
         let (messages, more) = match after_seq {
             Some(seq) => {

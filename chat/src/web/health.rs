@@ -18,7 +18,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
     if state.store.is_ready().await {
         (StatusCode::OK, "ready\n")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database not reachable or not migrated\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database not reachable or not migrated\n",
+        )
     }
 }
 

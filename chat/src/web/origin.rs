@@ -61,7 +61,11 @@ mod tests {
     fn origins() {
         let listed = vec!["https://chat.example.com/".to_owned()];
         let check = |origin: &str, host: Option<&str>, expected: bool| {
-            assert_eq!(is_allowed(origin, host, &listed), expected, "{origin} vs {host:?}");
+            assert_eq!(
+                is_allowed(origin, host, &listed),
+                expected,
+                "{origin} vs {host:?}"
+            );
         };
         check("http://127.0.0.1:8080", Some("127.0.0.1:8080"), true);
         check("https://Chat.Example.com", Some("other"), true);
