@@ -59,49 +59,19 @@
     if (atBottom) item.scrollIntoView({ block: "end" });
   }
 
-  const socket = io({
-    auth: { name: chat.dataset.name },
-    ackTimeout: 10000,
-    retries: 5,
-  });
+  const socket = io({ auth: { name: chat.dataset.name } });
+  // Messages not yet acknowledged, in send order. They are (re)sent only after a join
+  // succeeded on the current connection, with the same client_id every time, so a
+  // reconnect neither loses nor doubles them.
+  const outbox = new Map();
+  let joined = false;
 
-  function join() {
-    socket.emit("join", { room, after_seq: lastSeq }, (reply) => {
-      if (!reply || !reply.ok) {
-        setStatus("error", reply && reply.error ? reply.error.message : "cannot join");
-        return;
-      }
-      reply.messages.forEach(show);
-      if (reply.more) join();
-    });
-  }
-
-  socket.on("connect", () => {
-    setStatus("online", "online");
-    join();
-  });
-  socket.on("disconnect", () => setStatus("offline", "reconnecting…"));
-  socket.on("connect_error", (err) => setStatus("error", err.message));
-  socket.on("message", (message) => {
-    show(message);
-    // A gap means a broadcast was missed (or arrived out of order): catch up.
-    if (message.seq > lastSeq + 1) join();
-  });
-
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const body = bodyInput.value;
-    if (!body.trim()) return;
-    errorLine.textContent = "";
-    // One client_id per message, kept across retries, so a resend never duplicates.
-    const clientId = randomId();
-    bodyInput.value = "";
-    socket.emit("message", { room, body, client_id: clientId }, (err, reply) => {
-      if (err) {
-        errorLine.textContent = "Not sent: the server did not answer. Your text is back in the box.";
-        if (!bodyInput.value) bodyInput.value = body;
-        return;
-      }
+  function deliver(clientId) {
+    const body = outbox.get(clientId);
+    socket.timeout(10000).emit("message", { room, body, client_id: clientId }, (err, reply) => {
+      if (err || !outbox.has(clientId)) return; // No answer: resent after the next join.
+      if (!reply.ok && reply.error.code === "unavailable") return;
+      outbox.delete(clientId);
       if (!reply.ok) {
         errorLine.textContent = reply.error.message;
         if (!bodyInput.value) bodyInput.value = body;
@@ -109,6 +79,44 @@
       }
       show(reply.message);
     });
+  }
+
+  function join() {
+    socket.timeout(10000).emit("join", { room, after_seq: lastSeq }, (err, reply) => {
+      if (err) return socket.disconnect().connect();
+      if (!reply.ok) {
+        setStatus("error", reply.error.message);
+        return;
+      }
+      reply.messages.forEach(show);
+      if (reply.more) return join();
+      joined = true;
+      setStatus("online", "online");
+      for (const clientId of outbox.keys()) deliver(clientId);
+    });
+  }
+
+  socket.on("connect", join);
+  socket.on("disconnect", () => {
+    joined = false;
+    setStatus("offline", "reconnecting…");
+  });
+  socket.on("connect_error", (err) => setStatus("error", err.message));
+  socket.on("message", (message) => {
+    show(message);
+    // A gap means a broadcast was missed (or arrived out of order): catch up.
+    if (joined && message.seq > lastSeq + 1) join();
+  });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const body = bodyInput.value;
+    if (!body.trim()) return;
+    errorLine.textContent = "";
+    bodyInput.value = "";
+    const clientId = randomId();
+    outbox.set(clientId, body);
+    if (joined) deliver(clientId);
   });
 
   bodyInput.addEventListener("keydown", (event) => {

@@ -50,6 +50,15 @@ pub enum Error {
         name: String,
     },
 
+    /// A service named on the command line is not in the compose file.
+    #[error("no service named {service:?} in the compose file")]
+    UnknownService {
+        /// The name given.
+        service: String,
+        /// The services that exist.
+        known: Vec<String>,
+    },
+
     /// The Docker engine did not answer.
     #[error("cannot reach the Docker engine at {host}: {reason}")]
     DockerUnreachable {
@@ -189,7 +198,8 @@ impl Error {
             Error::ComposeNotFound { .. }
             | Error::ComposeUnreadable { .. }
             | Error::ComposeInvalid { .. }
-            | Error::InvalidProjectName { .. } => 3,
+            | Error::InvalidProjectName { .. }
+            | Error::UnknownService { .. } => 3,
             Error::DockerUnreachable { .. } => 4,
             Error::Docker { .. } => 5,
             Error::BuildFailed { .. } => 6,
@@ -214,6 +224,9 @@ impl Error {
             }
             Error::InvalidProjectName { .. } => {
                 "use lowercase letters, digits, `-` and `_`, starting with a letter or digit".to_string()
+            }
+            Error::UnknownService { known, .. } if !known.is_empty() => {
+                format!("the services are: {}", known.join(", "))
             }
             Error::DockerUnreachable { .. } => {
                 "start Docker (e.g. `sudo systemctl start docker`) or set DOCKER_HOST".to_string()

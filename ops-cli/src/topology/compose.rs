@@ -96,20 +96,21 @@ struct KeySeed {
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = String;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
-        impl Visitor<'_> for KeySeed {
-            type Value = String;
-            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-                formatter.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<String, E> {
-                if self.known.contains(&key) || key.starts_with("x-") {
-                    Ok(key.to_string())
-                } else {
-                    Err(E::custom(format!("{UNSUPPORTED_KEY}{key}")))
-                }
-            }
-        }
         deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = String;
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<String, E> {
+        if self.known.contains(&key) || key.starts_with("x-") {
+            Ok(key.to_string())
+        } else {
+            Err(E::custom(format!("{UNSUPPORTED_KEY}{key}")))
+        }
     }
 }
 
