@@ -340,13 +340,7 @@ impl DownReport {
 pub async fn down(engine: &Engine, project: &Project, options: &DownOptions, ui: &Ui) -> Result<DownReport> {
     let mut containers = engine.project_containers(&project.name).await?;
     // Unknown services (one-offs, orphans) go first, then services in reverse start order.
-    let rank = |service: &str| {
-        project
-            .services
-            .iter()
-            .position(|s| s.name == service)
-            .map_or(usize::MAX, |index| project.services.len() - index)
-    };
+    let rank = |service: &str| project.services.iter().position(|s| s.name == service).unwrap_or(usize::MAX);
     containers.sort_by_key(|c| std::cmp::Reverse(if c.oneoff { usize::MAX } else { rank(&c.service) }));
     let mut report = DownReport::default();
     for container in containers {

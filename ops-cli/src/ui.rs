@@ -77,6 +77,22 @@ impl Ui {
         }
     }
 
+    /// Starts a step without a spinner, for steps whose commands write to the terminal
+    /// themselves (the test runs).
+    pub fn step_without_spinner(&self, title: impl Into<String>) -> Step {
+        let title = title.into();
+        if self.mode != Mode::Silent {
+            eprintln!("{} {title}", self.paint("→", Paint::Dim));
+        }
+        Step {
+            ui: self.clone(),
+            title,
+            started: Instant::now(),
+            bar: None,
+            finished: false,
+        }
+    }
+
     /// Prints an informational line.
     pub fn note(&self, line: &str) {
         if self.mode != Mode::Silent {

@@ -76,7 +76,7 @@ impl Drop for TestProject {
                     };
                     stack::down(&engine, &project, &options, &Ui::silent()).await.unwrap();
                     for service in &project.services {
-                        let _ = engine.api().remove_image(&service.image, None, None).await;
+                        let _ = engine.api().remove_image(&service.image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
                     }
                 }
                 let leftovers = engine.project_containers(&name).await.unwrap();

@@ -129,8 +129,7 @@ async fn run_stages(
 
 /// Runs a `cargo test` stage with its output streaming to the terminal.
 async fn run_test_stage(stage: &str, command: &mut Command, ui: &Ui) -> Result<()> {
-    let step = ui.step(stage);
-    step.println("");
+    let step = ui.step_without_spinner(stage);
     let status = command
         .stdin(Stdio::null())
         .kill_on_drop(true)
