@@ -96,15 +96,30 @@ pub fn message_item(message: &Message) -> Markup {
     html! {
         li.message id={ "m-" (message.seq) } data-seq=(message.seq) data-id=(message.id) {
             span.author { (message.author) }
-            time datetime=(message.created_at) { (message.created_at) }
+            time datetime=(message.created_at) { (display_time(&message.created_at)) }
             p.body { (message.body) }
         }
+    }
+}
+
+/// `2026-12-03T17:13:16.51Z` as `2026-12-03 17:13 UTC`, for readers without JavaScript
+/// (the script shows local time instead).
+fn display_time(rfc3339: &str) -> String {
+    match rfc3339.get(..16) {
+        Some(minutes) => format!("{} UTC", minutes.replacen('T', " ", 1)),
+        None => rfc3339.to_owned(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_minutes_in_utc() {
+        assert_eq!(display_time("2026-12-03T17:13:16.513508Z"), "2026-12-03 17:13 UTC");
+        assert_eq!(display_time("short"), "short");
+    }
 
     #[test]
     fn user_strings_are_escaped() {

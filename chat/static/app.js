@@ -25,6 +25,12 @@
     status.textContent = text;
   }
 
+  function localTime(iso) {
+    const date = new Date(iso);
+    return isNaN(date) ? iso : date.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  }
+  for (const time of list.querySelectorAll("time")) time.textContent = localTime(time.dateTime);
+
   function render(message) {
     const item = document.createElement("li");
     item.className = "message";
@@ -36,7 +42,7 @@
     author.textContent = message.author;
     const time = document.createElement("time");
     time.dateTime = message.created_at;
-    time.textContent = message.created_at;
+    time.textContent = localTime(message.created_at);
     const body = document.createElement("p");
     body.className = "body";
     body.textContent = message.body;

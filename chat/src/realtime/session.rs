@@ -115,6 +115,7 @@ async fn run(state: AppState, name: DisplayName, mut queue: mpsc::Receiver<Job>)
     while let Some(job) = queue.recv().await {
         session.handle(job).await;
     }
+    tracing::debug!(name = session.name.as_str(), "session ended");
 }
 
 impl Session {

@@ -34,6 +34,7 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/r/{room}", get(pages::room))
         .route("/session", post(pages::set_name))
         .route("/r/{room}/messages", post(pages::post_message))
+        .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/static", static_files)
