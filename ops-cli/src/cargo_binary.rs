@@ -23,17 +23,34 @@ pub const BUILDER_DOCKERFILE: &str = "build/builder.Dockerfile";
 
 /// Builds the front-end assets of `context` and compiles `package`; returns the path of
 /// the release binary on the host.
-pub async fn compile(engine: &Engine, project: &Project, service: &str, context: &Path, package: &str, ui: &Ui) -> Result<PathBuf> {
+pub async fn compile(
+    engine: &Engine,
+    project: &Project,
+    service: &str,
+    context: &Path,
+    package: &str,
+    ui: &Ui,
+) -> Result<PathBuf> {
     if context.join("package.json").is_file() {
         let npm = host::require_tool("npm", &format!("build the front-end assets of {service}"))?;
         let step = ui.step(format!("npm ci ({service})"));
         let mut install = Command::new(&npm);
-        install.args(["ci", "--no-audit", "--no-fund"]).current_dir(context);
-        step.finish(run_captured("npm ci --no-audit --no-fund", &mut install).await, |_| String::new())?;
+        install
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(context);
+        step.finish(
+            run_captured("npm ci --no-audit --no-fund", &mut install).await,
+            |_| String::new(),
+        )?;
         let step = ui.step(format!("npm run build ({service})"));
         let mut assets = Command::new(&npm);
-        assets.args(["run", "build", "--if-present"]).current_dir(context);
-        step.finish(run_captured("npm run build --if-present", &mut assets).await, |_| String::new())?;
+        assets
+            .args(["run", "build", "--if-present"])
+            .current_dir(context);
+        step.finish(
+            run_captured("npm run build --if-present", &mut assets).await,
+            |_| String::new(),
+        )?;
     }
 
     let workspace = workspace_root(context).ok_or_else(|| Error::ComposeInvalid {
@@ -51,10 +68,15 @@ pub async fn compile(engine: &Engine, project: &Project, service: &str, context:
     let step = ui.step("fetch crates (cargo fetch --locked)");
     let mut fetch = Command::new(&cargo);
     fetch.args(["fetch", "--locked"]).current_dir(&workspace);
-    step.finish(run_captured("cargo fetch --locked", &mut fetch).await, |_| String::new())?;
+    step.finish(
+        run_captured("cargo fetch --locked", &mut fetch).await,
+        |_| String::new(),
+    )?;
 
     let mut print_sysroot = Command::new(&rustc);
-    print_sysroot.args(["--print", "sysroot"]).current_dir(&workspace);
+    print_sysroot
+        .args(["--print", "sysroot"])
+        .current_dir(&workspace);
     let sysroot = run_captured("rustc --print sysroot", &mut print_sysroot).await?;
     let sysroot = sysroot.trim().to_string();
     let cargo_home = std::env::var_os("CARGO_HOME")
@@ -82,9 +104,17 @@ pub async fn compile(engine: &Engine, project: &Project, service: &str, context:
     let job = OneOff {
         name: format!("{}-{service}-build", project.name),
         image: BUILDER_IMAGE.to_string(),
-        command: ["cargo", "build", "--release", "--locked", "--offline", "-p", package]
-            .map(str::to_string)
-            .to_vec(),
+        command: [
+            "cargo",
+            "build",
+            "--release",
+            "--locked",
+            "--offline",
+            "-p",
+            package,
+        ]
+        .map(str::to_string)
+        .to_vec(),
         env: [
             "CARGO_HOME=/cargo",
             "CARGO_TARGET_DIR=/target",
@@ -105,8 +135,12 @@ pub async fn compile(engine: &Engine, project: &Project, service: &str, context:
             (ONEOFF_LABEL.to_string(), "True".to_string()),
         ]),
     };
-    let step = ui.step(format!("compile {package} (cargo build --release in {BUILDER_IMAGE})"));
-    let (code, output) = engine.run_oneoff(&job, &|line| step.detail(line.trim())).await?;
+    let step = ui.step(format!(
+        "compile {package} (cargo build --release in {BUILDER_IMAGE})"
+    ));
+    let (code, output) = engine
+        .run_oneoff(&job, &|line| step.detail(line.trim()))
+        .await?;
     if code != 0 {
         step.fail();
         let skip = output.len().saturating_sub(TAIL_LINES);
@@ -120,9 +154,15 @@ pub async fn compile(engine: &Engine, project: &Project, service: &str, context:
     Ok(target.join("release").join(package))
 }
 
-async fn build_builder_image(engine: &Engine, project: &Project, workspace: &Path, ui: &Ui) -> Result<()> {
+async fn build_builder_image(
+    engine: &Engine,
+    project: &Project,
+    workspace: &Path,
+    ui: &Ui,
+) -> Result<()> {
     let dockerfile = workspace.join(BUILDER_DOCKERFILE);
-    let text = std::fs::read_to_string(&dockerfile).map_err(|e| Error::io("read", &dockerfile, e))?;
+    let text =
+        std::fs::read_to_string(&dockerfile).map_err(|e| Error::io("read", &dockerfile, e))?;
     ensure_base_images(engine, &text, &dockerfile).await?;
     // The context is that one file, so nothing else can invalidate the builder's cache.
     let staging = std::env::temp_dir().join(format!("chatctl-builder-{}", std::process::id()));
@@ -140,7 +180,8 @@ async fn build_builder_image(engine: &Engine, project: &Project, workspace: &Pat
         log: &project.dir.join(".livechat/logs/build-builder.log"),
     };
     let result = build_image(engine, request, &step).await;
-    step.finish(result, |id| crate::topology::plan::short_id(id).to_string()).map(|_| ())
+    step.finish(result, |id| crate::topology::plan::short_id(id).to_string())
+        .map(|_| ())
 }
 
 /// The nearest directory at or above `start` whose Cargo.toml declares a `[workspace]`.
@@ -148,7 +189,8 @@ fn workspace_root(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .find(|dir| {
-            std::fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|text| text.lines().any(|l| l.trim() == "[workspace]"))
         })
         .map(Path::to_path_buf)
 }

@@ -38,7 +38,10 @@ impl IgnoreRules {
                     .filter(|c| !c.is_empty() && *c != ".")
                     .map(str::to_string)
                     .collect();
-                (!components.is_empty()).then_some(Rule { include, components })
+                (!components.is_empty()).then_some(Rule {
+                    include,
+                    components,
+                })
             })
             .collect();
         IgnoreRules { rules }
@@ -60,7 +63,8 @@ impl IgnoreRules {
         let path: Vec<&str> = relative.split('/').filter(|c| !c.is_empty()).collect();
         let mut ignored = false;
         for rule in &self.rules {
-            let matches = (1..=path.len()).any(|length| match_components(&rule.components, &path[..length]));
+            let matches =
+                (1..=path.len()).any(|length| match_components(&rule.components, &path[..length]));
             if matches {
                 ignored = !rule.include;
             }
@@ -79,7 +83,9 @@ fn match_components(pattern: &[String], path: &[&str]) -> bool {
         (Some(first), _) if first == "**" => {
             (0..=path.len()).any(|skip| match_components(&pattern[1..], &path[skip..]))
         }
-        (Some(first), Some(component)) => glob(first, component) && match_components(&pattern[1..], &path[1..]),
+        (Some(first), Some(component)) => {
+            glob(first, component) && match_components(&pattern[1..], &path[1..])
+        }
         _ => false,
     }
 }
@@ -151,15 +157,28 @@ pub fn classic_dockerfile(dockerfile: &str) -> std::result::Result<ClassicDocker
     let mut lines = Vec::new();
     for (number, line) in dockerfile.lines().enumerate() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let is_copy = words.first().is_some_and(|w| w.eq_ignore_ascii_case("COPY") || w.eq_ignore_ascii_case("ADD"));
+        let is_copy = words
+            .first()
+            .is_some_and(|w| w.eq_ignore_ascii_case("COPY") || w.eq_ignore_ascii_case("ADD"));
         let chmod = words.iter().position(|w| w.starts_with("--chmod="));
         let (true, Some(flag)) = (is_copy, chmod) else {
             lines.push(line.to_string());
             continue;
         };
-        let cannot = |why: &str| format!("line {}: cannot apply `{}` without BuildKit: {why}", number + 1, line.trim());
-        let mode = u32::from_str_radix(&words[flag]["--chmod=".len()..], 8).map_err(|_| cannot("the mode must be octal"))?;
-        let operands: Vec<&str> = words[1..].iter().filter(|w| !w.starts_with("--")).copied().collect();
+        let cannot = |why: &str| {
+            format!(
+                "line {}: cannot apply `{}` without BuildKit: {why}",
+                number + 1,
+                line.trim()
+            )
+        };
+        let mode = u32::from_str_radix(&words[flag]["--chmod=".len()..], 8)
+            .map_err(|_| cannot("the mode must be octal"))?;
+        let operands: Vec<&str> = words[1..]
+            .iter()
+            .filter(|w| !w.starts_with("--"))
+            .copied()
+            .collect();
         if line.trim_end().ends_with('\\') || operands.first().is_some_and(|w| w.starts_with('[')) {
             return Err(cannot("write it on one line in shell form"));
         }
@@ -171,11 +190,21 @@ pub fn classic_dockerfile(dockerfile: &str) -> std::result::Result<ClassicDocker
             if source.contains(['*', '?', '[']) || source.is_empty() || source.ends_with('/') {
                 return Err(cannot("its sources must be plain files"));
             }
-            if modes.insert(source.to_string(), mode).is_some_and(|previous| previous != mode) {
-                return Err(cannot("the same file is copied with another mode elsewhere"));
+            if modes
+                .insert(source.to_string(), mode)
+                .is_some_and(|previous| previous != mode)
+            {
+                return Err(cannot(
+                    "the same file is copied with another mode elsewhere",
+                ));
             }
         }
-        let kept: Vec<&str> = words.iter().enumerate().filter(|(i, _)| *i != flag).map(|(_, w)| *w).collect();
+        let kept: Vec<&str> = words
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != flag)
+            .map(|(_, w)| *w)
+            .collect();
         lines.push(kept.join(" "));
     }
     let mut text = lines.join("\n");
@@ -186,7 +215,12 @@ pub fn classic_dockerfile(dockerfile: &str) -> std::result::Result<ClassicDocker
 /// Tars `dir` (honouring its `.dockerignore`; the Dockerfile and `.dockerignore` are
 /// always sent, as the Docker CLI does), giving files listed in `modes` that mode, plus
 /// `extra` files. Entries are sorted and owned by root so equal inputs give equal tars.
-pub fn tar_context(dir: &Path, dockerfile: &str, modes: &BTreeMap<String, u32>, extra: &[ExtraFile]) -> Result<Vec<u8>> {
+pub fn tar_context(
+    dir: &Path,
+    dockerfile: &str,
+    modes: &BTreeMap<String, u32>,
+    extra: &[ExtraFile],
+) -> Result<Vec<u8>> {
     let rules = IgnoreRules::read(dir)?;
     let mut files = Vec::new();
     collect(dir, "", &rules, &mut files)?;
@@ -199,7 +233,10 @@ pub fn tar_context(dir: &Path, dockerfile: &str, modes: &BTreeMap<String, u32>, 
     files.sort();
     for source in modes.keys() {
         if !files.contains(source) || !dir.join(source).is_file() {
-            let error = std::io::Error::new(std::io::ErrorKind::NotFound, "COPY --chmod names a file the build context does not send");
+            let error = std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "COPY --chmod names a file the build context does not send",
+            );
             return Err(Error::io("find", dir.join(source), error));
         }
     }
@@ -248,7 +285,9 @@ pub fn tar_context(dir: &Path, dockerfile: &str, modes: &BTreeMap<String, u32>, 
         };
         appended.map_err(|e| Error::io("add to the build context", dir.join(&file.name), e))?;
     }
-    builder.into_inner().map_err(|e| Error::io("write the build context of", dir, e))
+    builder
+        .into_inner()
+        .map_err(|e| Error::io("write the build context of", dir, e))
 }
 
 /// Collects context-relative paths of files, directories and symlinks under `dir`.
@@ -258,8 +297,14 @@ fn collect(root: &Path, relative: &str, rules: &IgnoreRules, out: &mut Vec<Strin
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("read", &dir, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let path = if relative.is_empty() { name } else { format!("{relative}/{name}") };
-        let file_type = entry.file_type().map_err(|e| Error::io("read", entry.path(), e))?;
+        let path = if relative.is_empty() {
+            name
+        } else {
+            format!("{relative}/{name}")
+        };
+        let file_type = entry
+            .file_type()
+            .map_err(|e| Error::io("read", entry.path(), e))?;
         let ignored = rules.is_ignored(&path);
         if file_type.is_dir() {
             // An ignored directory can still hold re-included files (`!dir/keep`).
@@ -288,7 +333,10 @@ pub fn base_images(dockerfile: &str) -> Vec<String> {
         }
         let rest: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
         let Some(image) = rest.first() else { continue };
-        if *image != "scratch" && !stages.iter().any(|s| s == image) && !images.iter().any(|i| i == image) {
+        if *image != "scratch"
+            && !stages.iter().any(|s| s == image)
+            && !images.iter().any(|i| i == image)
+        {
             images.push(image.to_string());
         }
         if let [_, keyword, name] = rest.as_slice() {
@@ -322,7 +370,8 @@ mod tests {
             assert_eq!(rules.is_ignored(path), *expected, "{path}");
         }
 
-        let globs = IgnoreRules::parse("*.log\n/build/\ndocs/*.md\n**/tmp\n!docs/KEEP.md\n# comment\n");
+        let globs =
+            IgnoreRules::parse("*.log\n/build/\ndocs/*.md\n**/tmp\n!docs/KEEP.md\n# comment\n");
         let cases: &[(&str, bool)] = &[
             ("debug.log", true),
             ("nested/debug.log", false),
@@ -358,18 +407,32 @@ mod tests {
     #[test]
     fn emulates_copy_chmod() {
         let db = classic_dockerfile(include_str!("../../db/Dockerfile")).unwrap();
-        assert!(db.text.contains("\nCOPY entrypoint.sh /usr/local/bin/db-entrypoint\n"));
+        assert!(db
+            .text
+            .contains("\nCOPY entrypoint.sh /usr/local/bin/db-entrypoint\n"));
         assert!(!db.text.contains("--chmod"));
-        assert_eq!(db.modes, BTreeMap::from([("entrypoint.sh".to_string(), 0o755)]));
+        assert_eq!(
+            db.modes,
+            BTreeMap::from([("entrypoint.sh".to_string(), 0o755)])
+        );
 
         let untouched = "FROM a\nRUN echo --chmod=1\nCOPY --chown=1 a b\n";
         assert_eq!(classic_dockerfile(untouched).unwrap().text, untouched);
 
         let rejected = [
-            ("COPY --chmod=755 *.sh /bin/", "its sources must be plain files"),
+            (
+                "COPY --chmod=755 *.sh /bin/",
+                "its sources must be plain files",
+            ),
             ("COPY --chmod=u+x a /b", "the mode must be octal"),
-            ("COPY --chmod=755 [\"a\", \"/b\"]", "write it on one line in shell form"),
-            ("COPY --chmod=755 a /b\nCOPY --chmod=644 a /c", "the same file is copied with another mode elsewhere"),
+            (
+                "COPY --chmod=755 [\"a\", \"/b\"]",
+                "write it on one line in shell form",
+            ),
+            (
+                "COPY --chmod=755 a /b\nCOPY --chmod=644 a /c",
+                "the same file is copied with another mode elsewhere",
+            ),
         ];
         for (text, why) in rejected {
             let error = classic_dockerfile(text).unwrap_err();
@@ -385,7 +448,10 @@ mod tests {
 
     #[test]
     fn tars_context_with_ignore_and_extra_file() {
-        let root = std::env::temp_dir().join(format!("chatctl-context-{}", crate::secrets::random_token(8).unwrap()));
+        let root = std::env::temp_dir().join(format!(
+            "chatctl-context-{}",
+            crate::secrets::random_token(8).unwrap()
+        ));
         fs::create_dir_all(root.join("src")).unwrap();
         fs::create_dir_all(root.join("static")).unwrap();
         fs::write(root.join("Dockerfile"), "FROM debian:bookworm-slim\n").unwrap();
@@ -395,8 +461,16 @@ mod tests {
         let binary = root.join("binary");
         fs::write(&binary, "ELF").unwrap();
         let extra = [
-            ExtraFile { name: "chat".into(), content: ExtraContent::File(binary), mode: 0o755 },
-            ExtraFile { name: "Dockerfile".into(), content: ExtraContent::Bytes(b"FROM x\n".to_vec()), mode: 0o644 },
+            ExtraFile {
+                name: "chat".into(),
+                content: ExtraContent::File(binary),
+                mode: 0o755,
+            },
+            ExtraFile {
+                name: "Dockerfile".into(),
+                content: ExtraContent::Bytes(b"FROM x\n".to_vec()),
+                mode: 0o644,
+            },
         ];
         let modes = BTreeMap::from([("static/app.js".to_string(), 0o755)]);
         let tar = tar_context(&root, "Dockerfile", &modes, &extra).unwrap();
@@ -406,11 +480,24 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
-                (e.path().unwrap().display().to_string(), e.header().mode().unwrap())
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().mode().unwrap(),
+                )
             })
             .collect();
         let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, [".dockerignore", "binary", "static", "static/app.js", "chat", "Dockerfile"]);
+        assert_eq!(
+            names,
+            [
+                ".dockerignore",
+                "binary",
+                "static",
+                "static/app.js",
+                "chat",
+                "Dockerfile"
+            ]
+        );
         assert_eq!(entries[3].1, 0o755, "mode from COPY --chmod");
         assert_eq!(entries[4].1, 0o755);
         fs::remove_dir_all(root).unwrap();

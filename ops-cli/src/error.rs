@@ -152,6 +152,17 @@ pub enum Error {
         output: Vec<String>,
     },
 
+    /// `chatctl smoke`: the running stack did not answer a check as expected.
+    #[error("smoke check {check:?} failed for {url}: {detail}")]
+    SmokeFailed {
+        /// The check ("readiness", "socket.io handshake").
+        check: String,
+        /// The URL requested.
+        url: String,
+        /// What came back instead.
+        detail: String,
+    },
+
     /// `chatctl test`: a test stage failed.
     #[error("tests failed: {stage}")]
     TestsFailed {
@@ -209,6 +220,7 @@ impl Error {
             Error::ToolMissing { .. } => 10,
             Error::CommandFailed { .. } => 11,
             Error::Io { .. } => 12,
+            Error::SmokeFailed { .. } => 13,
             Error::Interrupted => 130,
         }
     }
@@ -251,6 +263,9 @@ impl Error {
                 "install Node.js and npm (e.g. `apt-get install npm`)".to_string()
             }
             Error::ToolMissing { .. } => "install Rust with rustup (https://rustup.rs)".to_string(),
+            Error::SmokeFailed { .. } => {
+                "`chatctl status` shows each service's health and `chatctl logs -n 50` their output".to_string()
+            }
             Error::Docker { message, .. } if message.contains("is already in use by container") => {
                 "a container that chatctl does not manage has that name; remove it with `docker rm -f NAME`".to_string()
             }
@@ -330,6 +345,21 @@ impl Error {
             message,
         }
     }
+}
+
+/// An error and its distinct causes joined with `: ` ("client error (Connect): Connection
+/// refused (os error 111)"), for transport errors whose top message says little.
+pub fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut messages = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !messages.iter().any(|m| m.contains(&message)) {
+            messages.push(message);
+        }
+        source = cause.source();
+    }
+    messages.join(": ")
 }
 
 /// Shorthand used across the crate.
@@ -493,6 +523,11 @@ mod tests {
             },
             Error::TestsFailed {
                 stage: String::new(),
+            },
+            Error::SmokeFailed {
+                check: String::new(),
+                url: String::new(),
+                detail: String::new(),
             },
             Error::Interrupted,
         ];

@@ -64,13 +64,15 @@ pub fn tail(text: &str, count: usize) -> Vec<String> {
 
 /// The uid and gid this process runs as (read from `/proc/self`, which needs no `unsafe`).
 pub fn current_ids() -> Result<(u32, u32)> {
-    let metadata = std::fs::metadata("/proc/self").map_err(|e| Error::io("inspect", "/proc/self", e))?;
+    let metadata =
+        std::fs::metadata("/proc/self").map_err(|e| Error::io("inspect", "/proc/self", e))?;
     Ok((metadata.uid(), metadata.gid()))
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
 pub fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| Error::io("bind", "127.0.0.1:0", e))?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| Error::io("bind", "127.0.0.1:0", e))?;
     listener
         .local_addr()
         .map(|address| address.port())

@@ -25,7 +25,12 @@ pub struct BuiltImage {
 
 /// Builds the images of the named services (all buildable ones when `only` is empty),
 /// in start order.
-pub async fn build_services(engine: &Engine, project: &Project, only: &[String], ui: &Ui) -> Result<Vec<BuiltImage>> {
+pub async fn build_services(
+    engine: &Engine,
+    project: &Project,
+    only: &[String],
+    ui: &Ui,
+) -> Result<Vec<BuiltImage>> {
     for name in only {
         if project.service(name).is_none() {
             return Err(Error::UnknownService {
@@ -43,7 +48,12 @@ pub async fn build_services(engine: &Engine, project: &Project, only: &[String],
     Ok(built)
 }
 
-async fn build_service(engine: &Engine, project: &Project, service: &Service, ui: &Ui) -> Result<BuiltImage> {
+async fn build_service(
+    engine: &Engine,
+    project: &Project,
+    service: &Service,
+    ui: &Ui,
+) -> Result<BuiltImage> {
     let Some(build) = &service.build else {
         return Err(Error::UnknownService {
             service: service.name.clone(),
@@ -51,7 +61,8 @@ async fn build_service(engine: &Engine, project: &Project, service: &Service, ui
         });
     };
     let dockerfile = build.context.join(&build.dockerfile);
-    let text = std::fs::read_to_string(&dockerfile).map_err(|e| Error::io("read", &dockerfile, e))?;
+    let text =
+        std::fs::read_to_string(&dockerfile).map_err(|e| Error::io("read", &dockerfile, e))?;
     ensure_base_images(engine, &text, &dockerfile).await?;
 
     let classic = classic_dockerfile(&text).map_err(|message| Error::BuildFailed {
@@ -67,7 +78,9 @@ async fn build_service(engine: &Engine, project: &Project, service: &Service, ui
         mode: 0o644,
     }];
     if let Some(package) = &build.cargo_binary {
-        let binary = cargo_binary::compile(engine, project, &service.name, &build.context, package, ui).await?;
+        let binary =
+            cargo_binary::compile(engine, project, &service.name, &build.context, package, ui)
+                .await?;
         extra.push(ExtraFile {
             name: package.clone(),
             content: ExtraContent::File(binary),
@@ -83,7 +96,9 @@ async fn build_service(engine: &Engine, project: &Project, service: &Service, ui
         tag: &service.image,
         dockerfile: &build.dockerfile,
         context,
-        log: &project.dir.join(format!(".livechat/logs/build-{}.log", service.name)),
+        log: &project
+            .dir
+            .join(format!(".livechat/logs/build-{}.log", service.name)),
     };
     let result = build_image(engine, request, &step).await;
     let id = step.finish(result, |id| short_id(id).to_string());
@@ -96,7 +111,11 @@ async fn build_service(engine: &Engine, project: &Project, service: &Service, ui
 
 /// Fails with [`Error::BaseImageMissing`] when a `FROM` image is not present locally:
 /// nothing can be pulled, and the engine's own error would be a registry timeout.
-pub async fn ensure_base_images(engine: &Engine, dockerfile_text: &str, dockerfile: &Path) -> Result<()> {
+pub async fn ensure_base_images(
+    engine: &Engine,
+    dockerfile_text: &str,
+    dockerfile: &Path,
+) -> Result<()> {
     for image in base_images(dockerfile_text) {
         if engine.image_id(&image).await?.is_none() {
             return Err(Error::BaseImageMissing {

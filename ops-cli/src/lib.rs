@@ -33,11 +33,19 @@ pub use error::{Error, Result};
 #[command(name = "chatctl", version, propagate_version = true)]
 pub struct Cli {
     /// The compose file [default: compose.yaml in the current directory or a parent].
-    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    /// Give it before the command, as with docker compose (`chatctl -f x.yaml up`):
+    /// after it, `-f` means `--follow` for `logs`.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
 
     /// The project name [default: `name:` in the compose file].
-    #[arg(short = 'p', long = "project-name", env = "CHATCTL_PROJECT", global = true, value_name = "NAME")]
+    #[arg(
+        short = 'p',
+        long = "project-name",
+        env = "CHATCTL_PROJECT",
+        global = true,
+        value_name = "NAME"
+    )]
     pub project_name: Option<String>,
 
     /// Print results and errors only, no progress.
@@ -65,6 +73,8 @@ pub enum Command {
     Logs(commands::logs::Args),
     /// Run the whole test suite against a throwaway, isolated stack.
     Test(commands::test::Args),
+    /// Check that the running stack answers through the proxy.
+    Smoke(commands::smoke::Args),
 }
 
 /// What every command gets: how to find the project, and where progress goes.
@@ -96,6 +106,7 @@ pub async fn run(cli: Cli, ui: ui::Ui) -> Result<()> {
         Command::Status(args) => commands::status::run(args, &context).await,
         Command::Logs(args) => commands::logs::run(args, &context).await,
         Command::Test(args) => commands::test::run(args, &context).await,
+        Command::Smoke(args) => commands::smoke::run(args, &context).await,
     }
 }
 
@@ -109,4 +120,14 @@ pub fn print_out(text: &str) -> Result<()> {
             std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
             _ => Error::io("write", "standard output", error),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

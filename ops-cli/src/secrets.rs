@@ -17,7 +17,10 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn ensure(project: &Project) -> Result<Vec<PathBuf>> {
     let mut created = Vec::new();
     for secret in &project.secrets {
-        let used = project.services.iter().any(|s| s.secrets.contains(&secret.key));
+        let used = project
+            .services
+            .iter()
+            .any(|s| s.secrets.contains(&secret.key));
         if used && !secret.file.exists() {
             write_new(&secret.file, &random_token(32)?)?;
             created.push(secret.file.clone());
@@ -45,7 +48,8 @@ pub fn write_new(path: &Path, value: &str) -> Result<()> {
     // The umask may have narrowed the mode; containers run as other users and must read it.
     file.set_permissions(fs::Permissions::from_mode(0o644))
         .map_err(|e| Error::io("set permissions of", path, e))?;
-    file.write_all(value.as_bytes()).map_err(|e| Error::io("write", path, e))
+    file.write_all(value.as_bytes())
+        .map_err(|e| Error::io("write", path, e))
 }
 
 /// A random string of URL-safe characters from the kernel's CSPRNG.
@@ -55,7 +59,10 @@ pub fn random_token(length: usize) -> Result<String> {
         .and_then(|mut random| random.read_exact(&mut bytes))
         .map_err(|e| Error::io("read", "/dev/urandom", e))?;
     // 64 symbols: taking the low six bits keeps every symbol equally likely.
-    Ok(bytes.iter().map(|b| ALPHABET[usize::from(b & 63)] as char).collect())
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(b & 63)] as char)
+        .collect())
 }
 
 #[cfg(test)]
@@ -72,14 +79,18 @@ mod tests {
 
     #[test]
     fn writes_with_private_directory_and_readable_file() {
-        let root = std::env::temp_dir().join(format!("chatctl-secret-{}", random_token(8).unwrap()));
+        let root =
+            std::env::temp_dir().join(format!("chatctl-secret-{}", random_token(8).unwrap()));
         let file = root.join(".livechat/secrets/db_password");
         write_new(&file, "s3cret").unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(file.parent().unwrap()), 0o700);
         assert_eq!(mode(&file), 0o644);
         assert_eq!(fs::read_to_string(&file).unwrap(), "s3cret");
-        assert!(write_new(&file, "other").is_err(), "never overwrites an existing secret");
+        assert!(
+            write_new(&file, "other").is_err(),
+            "never overwrites an existing secret"
+        );
         fs::remove_dir_all(root).unwrap();
     }
 }

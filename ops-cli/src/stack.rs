@@ -3,6 +3,7 @@
 //! [`Ui`] (pass [`Ui::silent`] from tests); results are returned as values.
 
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -82,7 +83,12 @@ impl UpReport {
 
 /// Builds (unless `options.build` is false), then converges the project's containers to
 /// compose.yaml in dependency order and waits until each is healthy.
-pub async fn up(engine: &Engine, project: &Project, options: &UpOptions, ui: &Ui) -> Result<UpReport> {
+pub async fn up(
+    engine: &Engine,
+    project: &Project,
+    options: &UpOptions,
+    ui: &Ui,
+) -> Result<UpReport> {
     if options.build && !options.dry_run {
         images::build_services(engine, project, &[], ui).await?;
     }
@@ -102,7 +108,7 @@ pub async fn up(engine: &Engine, project: &Project, options: &UpOptions, ui: &Ui
     }
     let observed = engine.observe(project).await?;
     let plan = plan(project, specs, &observed);
-    let url = url(project);
+    let url = published_url(project);
     let mut report = UpReport {
         project: project.name.clone(),
         dry_run: options.dry_run,
@@ -128,30 +134,51 @@ pub async fn up(engine: &Engine, project: &Project, options: &UpOptions, ui: &Ui
         }
     }
     for created in secrets::ensure(project)? {
-        ui.note(&format!("generated secret {} (mode 0644 in a 0700 directory)", created.display()));
+        ui.note(&format!(
+            "generated secret {} (mode 0644 in a 0700 directory)",
+            created.display()
+        ));
     }
     for service in &project.services {
         for mount in &service.volumes {
             if let Mount::Bind { source, .. } = mount {
                 if !source.exists() {
-                    std::fs::create_dir_all(source).map_err(|e| Error::io("create directory", source, e))?;
+                    std::fs::create_dir_all(source)
+                        .map_err(|e| Error::io("create directory", source, e))?;
                 }
             }
         }
     }
     for network in &plan.create_networks {
         let step = ui.step(format!("create network {network}"));
-        step.finish(engine.create_network(project, network).await, |_| String::new())?;
+        step.finish(engine.create_network(project, network).await, |_| {
+            String::new()
+        })?;
     }
     for volume in &plan.create_volumes {
         let step = ui.step(format!("create volume {volume}"));
-        step.finish(engine.create_volume(project, volume).await, |_| String::new())?;
+        step.finish(engine.create_volume(project, volume).await, |_| {
+            String::new()
+        })?;
     }
     let deadline = Instant::now() + options.wait_timeout;
     for service_plan in &plan.services {
-        let step = ui.step(format!("{} ({})", service_plan.spec.service, service_plan.spec.name));
-        let result = converge(engine, project, service_plan, &step, deadline, options.wait_timeout).await;
-        let outcome = step.finish(result, |o| format!("{}, {}", past_tense(&o.action), o.health))?;
+        let step = ui.step(format!(
+            "{} ({})",
+            service_plan.spec.service, service_plan.spec.name
+        ));
+        let result = converge(
+            engine,
+            project,
+            service_plan,
+            &step,
+            deadline,
+            options.wait_timeout,
+        )
+        .await;
+        let outcome = step.finish(result, |o| {
+            format!("{}, {}", past_tense(&o.action), o.health)
+        })?;
         report.services.push(outcome);
     }
     Ok(report)
@@ -166,17 +193,22 @@ fn past_tense(action: &str) -> &str {
     }
 }
 
-/// The URL of the outermost service publishing a TCP port on a fixed host port.
-fn url(project: &Project) -> Option<String> {
+/// `http://<ip>:<port>/` of the outermost service publishing a TCP port on a fixed host
+/// port (the proxy), with `127.0.0.1` for an unspecified address.
+pub fn published_url(project: &Project) -> Option<String> {
     project.services.iter().rev().find_map(|service| {
-        service.ports.iter().find(|p| p.protocol == "tcp").and_then(|port| {
-            let host = match port.host_ip.as_deref() {
-                None | Some("0.0.0.0") | Some("::") => "127.0.0.1".to_string(),
-                Some(ip) if ip.contains(':') => format!("[{ip}]"),
-                Some(ip) => ip.to_string(),
-            };
-            port.host_port.map(|p| format!("http://{host}:{p}/"))
-        })
+        service
+            .ports
+            .iter()
+            .find(|p| p.protocol == "tcp")
+            .and_then(|port| {
+                let host = match port.host_ip.as_deref() {
+                    None | Some("0.0.0.0") | Some("::") => "127.0.0.1".to_string(),
+                    Some(ip) if ip.contains(':') => format!("[{ip}]"),
+                    Some(ip) => ip.to_string(),
+                };
+                port.host_port.map(|p| format!("http://{host}:{p}/"))
+            })
     })
 }
 
@@ -190,7 +222,9 @@ async fn converge(
     timeout: Duration,
 ) -> Result<ServiceOutcome> {
     let spec = &service_plan.spec;
-    let grace = project.service(&spec.service).and_then(|s| s.stop_grace_period);
+    let grace = project
+        .service(&spec.service)
+        .and_then(|s| s.stop_grace_period);
     for extra in &service_plan.remove_extra {
         engine.stop_container(extra, extra, grace).await?;
         engine.remove_container(extra, extra, false).await?;
@@ -230,7 +264,8 @@ async fn start(engine: &Engine, id: &str, service_plan: &ServicePlan) -> Result<
     let spec = &service_plan.spec;
     match engine.start_container(id, &spec.name).await {
         Err(Error::Docker { message, .. })
-            if message.contains("port is already allocated") || message.contains("address already in use") =>
+            if message.contains("port is already allocated")
+                || message.contains("address already in use") =>
         {
             let address = spec
                 .ports
@@ -251,10 +286,14 @@ async fn start(engine: &Engine, id: &str, service_plan: &ServicePlan) -> Result<
     }
 }
 
+/// How long a container without a health check must keep running to count as up.
+const RUNNING_SETTLE: Duration = Duration::from_secs(1);
+
 /// Why a health probe stopped waiting.
 enum NotReady {
     Engine(Error),
     Failed(ContainerHealth, String),
+    Poisoned,
 }
 
 /// Waits until the container is healthy (or running, without a health check); on
@@ -269,23 +308,55 @@ pub(crate) async fn wait_ready(
 ) -> Result<String> {
     // The restart count when waiting began: a rise means the container crashed meanwhile.
     let baseline = AtomicI64::new(i64::MIN);
+    // Without a health check, "running" only counts once it has lasted RUNNING_SETTLE,
+    // so a process that dies right after starting is not reported as up.
+    let running_since: Mutex<Option<Instant>> = Mutex::new(None);
     let result = poll_until(deadline, || async {
-        let health = engine.container_health(id).await.map_err(NotReady::Engine)?;
-        let _ = baseline.compare_exchange(i64::MIN, health.restart_count, Ordering::Relaxed, Ordering::Relaxed);
-        if health.restart_count > baseline.load(Ordering::Relaxed) || health.state == ContainerState::Restarting {
-            let reason = format!("exited with code {} and is being restarted", health.exit_code);
+        let health = engine
+            .container_health(id)
+            .await
+            .map_err(NotReady::Engine)?;
+        let _ = baseline.compare_exchange(
+            i64::MIN,
+            health.restart_count,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        if health.restart_count > baseline.load(Ordering::Relaxed)
+            || health.state == ContainerState::Restarting
+        {
+            let reason = format!(
+                "exited with code {} and is being restarted",
+                health.exit_code
+            );
             return Err(NotReady::Failed(health, reason));
         }
         match (health.state, health.health.as_deref()) {
-            (ContainerState::Running, None) => Ok(Poll::Ready("running".to_string())),
+            (ContainerState::Running, None) => {
+                let now = Instant::now();
+                let since = *running_since
+                    .lock()
+                    .map_err(|_| NotReady::Poisoned)?
+                    .get_or_insert(now);
+                if now - since >= RUNNING_SETTLE {
+                    Ok(Poll::Ready("running".to_string()))
+                } else {
+                    Ok(Poll::Pending(health))
+                }
+            }
             (ContainerState::Running, Some("healthy")) => Ok(Poll::Ready("healthy".to_string())),
-            (ContainerState::Running, Some("unhealthy")) => Err(NotReady::Failed(health, "is unhealthy".to_string())),
+            (ContainerState::Running, Some("unhealthy")) => {
+                Err(NotReady::Failed(health, "is unhealthy".to_string()))
+            }
             (ContainerState::Exited | ContainerState::Dead, _) => {
                 let reason = format!("exited with code {}", health.exit_code);
                 Err(NotReady::Failed(health, reason))
             }
             _ => {
-                step.detail(&format!("waiting: {}", health.health.as_deref().unwrap_or("created")));
+                step.detail(&format!(
+                    "waiting: {}",
+                    health.health.as_deref().unwrap_or("created")
+                ));
                 Ok(Poll::Pending(health))
             }
         }
@@ -294,16 +365,28 @@ pub(crate) async fn wait_ready(
     let (health, reason) = match result {
         Ok(health) => return Ok(health),
         Err(WaitError::Failed(NotReady::Engine(error))) => return Err(error),
+        Err(WaitError::Failed(NotReady::Poisoned)) => (None, "could not be checked".to_string()),
         Err(WaitError::Failed(NotReady::Failed(health, reason))) => (Some(health), reason),
         Err(WaitError::TimedOut { last }) => {
-            let status = last.health.clone().unwrap_or_else(|| last.state.to_string());
-            (Some(last), format!("did not become healthy within {} (last status: {status})", format_duration(timeout)))
+            let status = last
+                .health
+                .clone()
+                .unwrap_or_else(|| last.state.to_string());
+            (
+                Some(last),
+                format!(
+                    "did not become healthy within {} (last status: {status})",
+                    format_duration(timeout)
+                ),
+            )
         }
     };
     Err(Error::Unhealthy {
         service: service.to_string(),
         reason,
-        health_output: health.and_then(|h| h.last_output).filter(|o| !o.trim().is_empty()),
+        health_output: health
+            .and_then(|h| h.last_output)
+            .filter(|o| !o.trim().is_empty()),
         logs: engine.log_tail(id, LOG_TAIL).await,
     })
 }
@@ -337,19 +420,43 @@ impl DownReport {
 
 /// Stops and removes every container labelled with the project (dependents first), then
 /// its networks, and with `volumes` its named volumes. Removing nothing is a success.
-pub async fn down(engine: &Engine, project: &Project, options: &DownOptions, ui: &Ui) -> Result<DownReport> {
+pub async fn down(
+    engine: &Engine,
+    project: &Project,
+    options: &DownOptions,
+    ui: &Ui,
+) -> Result<DownReport> {
     let mut containers = engine.project_containers(&project.name).await?;
     // Unknown services (one-offs, orphans) go first, then services in reverse start order.
-    let rank = |service: &str| project.services.iter().position(|s| s.name == service).unwrap_or(usize::MAX);
-    containers.sort_by_key(|c| std::cmp::Reverse(if c.oneoff { usize::MAX } else { rank(&c.service) }));
+    let rank = |service: &str| {
+        project
+            .services
+            .iter()
+            .position(|s| s.name == service)
+            .unwrap_or(usize::MAX)
+    };
+    containers.sort_by_key(|c| {
+        std::cmp::Reverse(if c.oneoff {
+            usize::MAX
+        } else {
+            rank(&c.service)
+        })
+    });
     let mut report = DownReport::default();
     for container in containers {
         let step = ui.step(format!("stop and remove {}", container.name));
         let result = async {
-            if matches!(container.state, ContainerState::Running | ContainerState::Restarting | ContainerState::Paused) {
-                engine.stop_container(&container.id, &container.name, options.timeout).await?;
+            if matches!(
+                container.state,
+                ContainerState::Running | ContainerState::Restarting | ContainerState::Paused
+            ) {
+                engine
+                    .stop_container(&container.id, &container.name, options.timeout)
+                    .await?;
             }
-            engine.remove_container(&container.id, &container.name, options.volumes).await
+            engine
+                .remove_container(&container.id, &container.name, options.volumes)
+                .await
         };
         step.finish(result.await, |_| String::new())?;
         report.containers.push(container.name);
@@ -367,7 +474,10 @@ pub async fn down(engine: &Engine, project: &Project, options: &DownOptions, ui:
         }
     }
     if report.is_empty() {
-        ui.note(&format!("nothing to remove: project {} has no containers or networks", project.name));
+        ui.note(&format!(
+            "nothing to remove: project {} has no containers or networks",
+            project.name
+        ));
     }
     Ok(report)
 }
@@ -426,10 +536,17 @@ pub async fn status(engine: &Engine, project: &Project) -> Result<Vec<ServiceSta
 }
 
 /// The last `lines` log lines of every container of the project, for failure reports.
-pub async fn log_tails(engine: &Engine, project: &str, lines: usize) -> Result<Vec<(String, Vec<String>)>> {
+pub async fn log_tails(
+    engine: &Engine,
+    project: &str,
+    lines: usize,
+) -> Result<Vec<(String, Vec<String>)>> {
     let mut tails = Vec::new();
     for container in engine.project_containers(project).await? {
-        tails.push((container.name.clone(), engine.log_tail(&container.id, lines).await));
+        tails.push((
+            container.name.clone(),
+            engine.log_tail(&container.id, lines).await,
+        ));
     }
     Ok(tails)
 }

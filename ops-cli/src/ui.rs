@@ -56,7 +56,9 @@ impl Ui {
         let bar = match self.mode {
             Mode::Interactive => {
                 let bar = ProgressBar::new_spinner().with_message(title.clone());
-                if let Ok(spinner) = ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}") {
+                if let Ok(spinner) =
+                    ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
+                {
                     bar.set_style(spinner);
                 }
                 bar.enable_steady_tick(Duration::from_millis(100));
@@ -166,7 +168,11 @@ impl Step {
     }
 
     /// Finishes the step as done or failed depending on `result`, and passes it on.
-    pub fn finish<T, E>(self, result: Result<T, E>, outcome: impl FnOnce(&T) -> String) -> Result<T, E> {
+    pub fn finish<T, E>(
+        self,
+        result: Result<T, E>,
+        outcome: impl FnOnce(&T) -> String,
+    ) -> Result<T, E> {
         match &result {
             Ok(value) => self.done(&outcome(value)),
             Err(_) => self.fail(),
@@ -197,7 +203,10 @@ impl Step {
         } else {
             format!(": {outcome}")
         };
-        let elapsed = self.ui.paint(&format!("({})", format_elapsed(self.started.elapsed())), Paint::Dim);
+        let elapsed = self.ui.paint(
+            &format!("({})", format_elapsed(self.started.elapsed())),
+            Paint::Dim,
+        );
         eprintln!("{mark} {}{outcome} {elapsed}", self.title);
     }
 }

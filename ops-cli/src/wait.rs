@@ -32,7 +32,10 @@ pub enum WaitError<S, E> {
 ///
 /// Polls start 100 ms apart and back off to one second, so fast checks finish fast
 /// and slow ones do not hammer the engine.
-pub async fn poll_until<T, S, E, F, Fut>(deadline: Instant, mut probe: F) -> Result<T, WaitError<S, E>>
+pub async fn poll_until<T, S, E, F, Fut>(
+    deadline: Instant,
+    mut probe: F,
+) -> Result<T, WaitError<S, E>>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T, S>, E>>,
@@ -60,24 +63,32 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn ready_after_some_polls() {
         let mut calls = 0;
-        let result: Result<u32, WaitError<u32, ()>> = poll_until(Instant::now() + Duration::from_secs(10), || {
-            calls += 1;
-            let seen = calls;
-            async move { Ok(if seen == 3 { Poll::Ready(seen) } else { Poll::Pending(seen) }) }
-        })
-        .await;
+        let result: Result<u32, WaitError<u32, ()>> =
+            poll_until(Instant::now() + Duration::from_secs(10), || {
+                calls += 1;
+                let seen = calls;
+                async move {
+                    Ok(if seen == 3 {
+                        Poll::Ready(seen)
+                    } else {
+                        Poll::Pending(seen)
+                    })
+                }
+            })
+            .await;
         assert_eq!(result, Ok(3));
     }
 
     #[tokio::test(start_paused = true)]
     async fn timeout_reports_last_status() {
         let mut calls = 0;
-        let result: Result<(), WaitError<String, ()>> = poll_until(Instant::now() + Duration::from_secs(3), || {
-            calls += 1;
-            let seen = calls;
-            async move { Ok(Poll::Pending(format!("starting ({seen})"))) }
-        })
-        .await;
+        let result: Result<(), WaitError<String, ()>> =
+            poll_until(Instant::now() + Duration::from_secs(3), || {
+                calls += 1;
+                let seen = calls;
+                async move { Ok(Poll::Pending(format!("starting ({seen})"))) }
+            })
+            .await;
         match result {
             Err(WaitError::TimedOut { last }) => assert!(last.starts_with("starting")),
             other => panic!("unexpected {other:?}"),
@@ -87,7 +98,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn failure_stops_waiting() {
         let result: Result<(), WaitError<(), &str>> =
-            poll_until(Instant::now() + Duration::from_secs(3), || async { Err("exited with code 1") }).await;
+            poll_until(Instant::now() + Duration::from_secs(3), || async {
+                Err("exited with code 1")
+            })
+            .await;
         assert_eq!(result, Err(WaitError::Failed("exited with code 1")));
     }
 }

@@ -17,8 +17,11 @@ use chatctl::topology::{self, LoadOptions, Project};
 use chatctl::ui::Ui;
 use chatctl::Error;
 
+/// `PROJECT` is replaced by the project name, so no two tests share cached images (one
+/// test's cleanup must not delete an image another test is using).
 const DOCKERFILE: &str = "\
 FROM debian:bookworm-slim
+LABEL test.project=PROJECT
 HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD [\"test\", \"-r\", \"/run/secrets/token\"]
 USER nobody
 CMD [\"sh\", \"-c\", \"echo booting $SERVICE; exec sleep infinity\"]
@@ -41,7 +44,11 @@ impl TestProject {
         let name = format!("chatctl-it-{test}-{}", &suffix[..6]);
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(dir.join("app")).unwrap();
-        std::fs::write(dir.join("app/Dockerfile"), DOCKERFILE).unwrap();
+        std::fs::write(
+            dir.join("app/Dockerfile"),
+            DOCKERFILE.replace("PROJECT", &name),
+        )
+        .unwrap();
         std::fs::write(dir.join("compose.yaml"), compose.replace("PROJECT", &name)).unwrap();
         TestProject {
             dir,
@@ -74,13 +81,25 @@ impl Drop for TestProject {
                         volumes: true,
                         timeout: Some(Duration::from_secs(1)),
                     };
-                    stack::down(&engine, &project, &options, &Ui::silent()).await.unwrap();
+                    stack::down(&engine, &project, &options, &Ui::silent())
+                        .await
+                        .unwrap();
                     for service in &project.services {
-                        let _ = engine.api().remove_image(&service.image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+                        let _ = engine
+                            .api()
+                            .remove_image(
+                                &service.image,
+                                None::<bollard::query_parameters::RemoveImageOptions>,
+                                None,
+                            )
+                            .await;
                     }
                 }
                 let leftovers = engine.project_containers(&name).await.unwrap();
-                assert!(leftovers.is_empty(), "containers left behind: {leftovers:?}");
+                assert!(
+                    leftovers.is_empty(),
+                    "containers left behind: {leftovers:?}"
+                );
             });
         })
         .join();
@@ -144,7 +163,6 @@ fn up_options() -> UpOptions {
     }
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_is_idempotent_recreates_only_what_changed_and_down_keeps_volumes() {
     let engine = engine().await;
@@ -154,37 +172,86 @@ async fn up_is_idempotent_recreates_only_what_changed_and_down_keeps_volumes() {
     let order: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(order, ["base", "web"]);
 
-    let dry = stack::up(&engine, &project, &UpOptions { dry_run: true, ..up_options() }, &Ui::silent()).await.unwrap();
-    assert!(dry.changes.iter().any(|c| c == &format!("create and start container {}-web-1", test.name)));
-    assert!(engine.project_containers(&test.name).await.unwrap().is_empty(), "dry run created containers");
+    let dry = stack::up(
+        &engine,
+        &project,
+        &UpOptions {
+            dry_run: true,
+            ..up_options()
+        },
+        &Ui::silent(),
+    )
+    .await
+    .unwrap();
+    assert!(dry
+        .changes
+        .iter()
+        .any(|c| c == &format!("create and start container {}-web-1", test.name)));
+    assert!(
+        engine
+            .project_containers(&test.name)
+            .await
+            .unwrap()
+            .is_empty(),
+        "dry run created containers"
+    );
 
-    let first = stack::up(&engine, &project, &up_options(), &Ui::silent()).await.unwrap();
+    let first = stack::up(&engine, &project, &up_options(), &Ui::silent())
+        .await
+        .unwrap();
     let actions: Vec<(&str, &str, &str)> = first
         .services
         .iter()
         .map(|s| (s.service.as_str(), s.action.as_str(), s.health.as_str()))
         .collect();
-    assert_eq!(actions, [("base", "create", "healthy"), ("web", "create", "healthy")]);
+    assert_eq!(
+        actions,
+        [("base", "create", "healthy"), ("web", "create", "healthy")]
+    );
     assert_eq!(first.url, Some(format!("http://127.0.0.1:{port}/")));
 
     let secret = test.dir.join(".livechat/secrets/token");
     assert_eq!(std::fs::read_to_string(&secret).unwrap().len(), 32);
-    assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o644);
-    assert_eq!(std::fs::metadata(secret.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert_eq!(
+        std::fs::metadata(secret.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
 
     let rows = stack::status(&engine, &project).await.unwrap();
-    let summary: Vec<(String, String, Option<String>)> =
-        rows.iter().map(|r| (r.service.clone(), r.state.clone(), r.health.clone())).collect();
+    let summary: Vec<(String, String, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.service.clone(), r.state.clone(), r.health.clone()))
+        .collect();
     assert_eq!(
         summary,
         [
-            ("base".to_string(), "running".to_string(), Some("healthy".to_string())),
-            ("web".to_string(), "running".to_string(), Some("healthy".to_string())),
+            (
+                "base".to_string(),
+                "running".to_string(),
+                Some("healthy".to_string())
+            ),
+            (
+                "web".to_string(),
+                "running".to_string(),
+                Some("healthy".to_string())
+            ),
         ]
     );
     assert_eq!(rows[1].ports, [format!("127.0.0.1:{port}->8080/tcp")]);
 
-    let inspect = engine.api().inspect_container(&format!("{}-web-1", test.name), None).await.unwrap();
+    let inspect = engine
+        .api()
+        .inspect_container(&format!("{}-web-1", test.name), None)
+        .await
+        .unwrap();
     let labels = inspect.config.unwrap().labels.unwrap();
     assert_eq!(labels["com.docker.compose.project"], test.name);
     assert_eq!(labels["com.docker.compose.service"], "web");
@@ -193,33 +260,94 @@ async fn up_is_idempotent_recreates_only_what_changed_and_down_keeps_volumes() {
     assert_eq!(labels["com.docker.compose.config-hash"].len(), 64);
     let host_config = inspect.host_config.unwrap();
     assert_eq!(host_config.cap_drop, Some(vec!["ALL".to_string()]));
-    assert_eq!(host_config.security_opt, Some(vec!["no-new-privileges:true".to_string()]));
+    assert_eq!(
+        host_config.security_opt,
+        Some(vec!["no-new-privileges:true".to_string()])
+    );
 
-    let second = stack::up(&engine, &project, &up_options(), &Ui::silent()).await.unwrap();
-    assert!(!second.changed_anything(), "second up changed {:?}", second.services);
-    let ids = |report: &stack::UpReport| report.services.iter().map(|s| s.container_id.clone()).collect::<Vec<_>>();
+    let second = stack::up(&engine, &project, &up_options(), &Ui::silent())
+        .await
+        .unwrap();
+    assert!(
+        !second.changed_anything(),
+        "second up changed {:?}",
+        second.services
+    );
+    let ids = |report: &stack::UpReport| {
+        report
+            .services
+            .iter()
+            .map(|s| s.container_id.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&first), ids(&second));
 
     test.variables.insert("GREETING".into(), "bye".into());
     let changed = test.load().unwrap();
-    let third = stack::up(&engine, &changed, &up_options(), &Ui::silent()).await.unwrap();
+    let third = stack::up(&engine, &changed, &up_options(), &Ui::silent())
+        .await
+        .unwrap();
     let actions: Vec<&str> = third.services.iter().map(|s| s.action.as_str()).collect();
     assert_eq!(actions, ["unchanged", "recreate"]);
-    assert_eq!(third.services[0].container_id, first.services[0].container_id);
-    assert_ne!(third.services[1].container_id, first.services[1].container_id);
+    assert_eq!(
+        third.services[0].container_id,
+        first.services[0].container_id
+    );
+    assert_ne!(
+        third.services[1].container_id,
+        first.services[1].container_id
+    );
 
-    let keep = stack::down(&engine, &changed, &DownOptions::default(), &Ui::silent()).await.unwrap();
-    assert_eq!(keep.containers, [format!("{}-web-1", test.name), format!("{}-base-1", test.name)]);
+    let keep = stack::down(&engine, &changed, &DownOptions::default(), &Ui::silent())
+        .await
+        .unwrap();
+    assert_eq!(
+        keep.containers,
+        [
+            format!("{}-web-1", test.name),
+            format!("{}-base-1", test.name)
+        ]
+    );
     assert_eq!(keep.networks, [format!("{}_default", test.name)]);
     assert!(keep.volumes.is_empty());
-    assert_eq!(engine.existing_volumes(&test.name).await.unwrap(), [format!("{}_data", test.name)]);
+    assert_eq!(
+        engine.existing_volumes(&test.name).await.unwrap(),
+        [format!("{}_data", test.name)]
+    );
 
-    let purge = stack::down(&engine, &changed, &DownOptions { volumes: true, timeout: None }, &Ui::silent()).await.unwrap();
+    let purge = stack::down(
+        &engine,
+        &changed,
+        &DownOptions {
+            volumes: true,
+            timeout: None,
+        },
+        &Ui::silent(),
+    )
+    .await
+    .unwrap();
     assert_eq!(purge.volumes, [format!("{}_data", test.name)]);
-    assert!(engine.existing_volumes(&test.name).await.unwrap().is_empty());
+    assert!(engine
+        .existing_volumes(&test.name)
+        .await
+        .unwrap()
+        .is_empty());
 
-    let again = stack::down(&engine, &changed, &DownOptions { volumes: true, timeout: None }, &Ui::silent()).await.unwrap();
-    assert!(again.is_empty(), "down on nothing must succeed and remove nothing");
+    let again = stack::down(
+        &engine,
+        &changed,
+        &DownOptions {
+            volumes: true,
+            timeout: None,
+        },
+        &Ui::silent(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        again.is_empty(),
+        "down on nothing must succeed and remove nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,7 +368,9 @@ services:
 ";
     let test = TestProject::new("sick", compose);
     let project = test.load().unwrap();
-    let error = stack::up(&engine, &project, &up_options(), &Ui::silent()).await.unwrap_err();
+    let error = stack::up(&engine, &project, &up_options(), &Ui::silent())
+        .await
+        .unwrap_err();
     match &error {
         Error::Unhealthy {
             service,
@@ -250,14 +380,20 @@ services:
         } => {
             assert_eq!(service, "sick");
             assert_eq!(reason, "is unhealthy");
-            assert_eq!(health_output.as_deref().map(str::trim), Some("database unreachable"));
+            assert_eq!(
+                health_output.as_deref().map(str::trim),
+                Some("database unreachable")
+            );
             assert_eq!(logs, &["booting sick".to_string()]);
         }
         other => panic!("expected Unhealthy, got {other:?}"),
     }
     assert_eq!(error.exit_code(), 9);
     let rendered = error.render(false);
-    assert!(rendered.starts_with("error: service sick is unhealthy\n"), "{rendered}");
+    assert!(
+        rendered.starts_with("error: service sick is unhealthy\n"),
+        "{rendered}"
+    );
     assert!(rendered.contains("  │ booting sick\n"), "{rendered}");
 }
 
@@ -277,7 +413,10 @@ services:
     // Replace the command with one that fails right away.
     std::fs::write(
         test.dir.join("app/Dockerfile"),
-        "FROM debian:bookworm-slim\nCMD [\"sh\", \"-c\", \"echo no config found >&2; exit 3\"]\n",
+        format!(
+            "FROM debian:bookworm-slim\nLABEL test.project={}\nCMD [\"sh\", \"-c\", \"echo no config found >&2; exit 3\"]\n",
+            test.name
+        ),
     )
     .unwrap();
     let project = test.load().unwrap();
@@ -286,10 +425,20 @@ services:
         ..up_options()
     };
     let started = std::time::Instant::now();
-    let error = stack::up(&engine, &project, &options, &Ui::silent()).await.unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(25), "did not fail fast");
+    let error = stack::up(&engine, &project, &options, &Ui::silent())
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "did not fail fast"
+    );
     match error {
-        Error::Unhealthy { service, reason, logs, .. } => {
+        Error::Unhealthy {
+            service,
+            reason,
+            logs,
+            ..
+        } => {
             assert_eq!(service, "crash");
             assert_eq!(reason, "exited with code 3");
             assert_eq!(logs, ["no config found"]);
@@ -305,7 +454,9 @@ async fn a_busy_port_is_reported_before_anything_is_created() {
     let port = listener.local_addr().unwrap().port();
     let test = TestProject::new("port", &two_services(port));
     let project = test.load().unwrap();
-    let error = stack::up(&engine, &project, &up_options(), &Ui::silent()).await.unwrap_err();
+    let error = stack::up(&engine, &project, &up_options(), &Ui::silent())
+        .await
+        .unwrap_err();
     match &error {
         Error::PortInUse { service, address } => {
             assert_eq!(service, "web");
@@ -314,13 +465,90 @@ async fn a_busy_port_is_reported_before_anything_is_created() {
         other => panic!("expected PortInUse, got {other:?}"),
     }
     assert_eq!(error.exit_code(), 8);
-    assert!(engine.project_containers(&test.name).await.unwrap().is_empty());
+    assert!(engine
+        .project_containers(&test.name)
+        .await
+        .unwrap()
+        .is_empty());
     drop(listener);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_build_step_is_reported_with_its_output() {
+    let engine = engine().await;
+    let test = TestProject::new(
+        "buildfail",
+        "services:\n  app:\n    image: PROJECT-app:latest\n    build: ./app\n",
+    );
+    std::fs::write(
+        test.dir.join("app/Dockerfile"),
+        "FROM debian:bookworm-slim\nRUN echo step one\nRUN echo cannot find libfoo >&2 && false\n",
+    )
+    .unwrap();
+    let project = test.load().unwrap();
+    let error = chatctl::images::build_services(&engine, &project, &[], &Ui::silent())
+        .await
+        .unwrap_err();
+    match &error {
+        Error::BuildFailed {
+            image,
+            step,
+            message,
+            output,
+            log,
+        } => {
+            assert_eq!(image, &format!("{}-app:latest", test.name));
+            assert_eq!(
+                step.as_deref(),
+                Some("Step 3/3 : RUN echo cannot find libfoo >&2 && false")
+            );
+            assert!(message.contains("returned a non-zero code: 1"), "{message}");
+            assert!(
+                output.iter().any(|line| line == "cannot find libfoo"),
+                "{output:?}"
+            );
+            assert!(log
+                .as_ref()
+                .unwrap()
+                .ends_with(".livechat/logs/build-app.log"));
+        }
+        other => panic!("expected BuildFailed, got {other:?}"),
+    }
+    assert_eq!(error.exit_code(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_base_image_is_named_before_building() {
+    let engine = engine().await;
+    let test = TestProject::new(
+        "nobase",
+        "services:\n  app:\n    image: PROJECT-app:latest\n    build: ./app\n",
+    );
+    std::fs::write(
+        test.dir.join("app/Dockerfile"),
+        "FROM chatctl-no-such-base:1\nCMD [\"true\"]\n",
+    )
+    .unwrap();
+    let project = test.load().unwrap();
+    let error = chatctl::images::build_services(&engine, &project, &[], &Ui::silent())
+        .await
+        .unwrap_err();
+    match &error {
+        Error::BaseImageMissing { image, dockerfile } => {
+            assert_eq!(image, "chatctl-no-such-base:1");
+            assert_eq!(dockerfile, &test.dir.join("app/Dockerfile"));
+        }
+        other => panic!("expected BaseImageMissing, got {other:?}"),
+    }
+    assert_eq!(error.exit_code(), 7);
 }
 
 #[test]
 fn invalid_compose_reports_file_line_and_path() {
-    let test = TestProject::new("invalid", "services:\n  web:\n    image: x\n    ports:\n      - \"${PORT}:abc\"\n");
+    let test = TestProject::new(
+        "invalid",
+        "services:\n  web:\n    image: x\n    ports:\n      - \"${PORT}:abc\"\n",
+    );
     std::fs::write(test.dir.join(".env"), "PORT=8080\n").unwrap();
     let error = test.load().unwrap_err();
     assert_eq!(
@@ -357,14 +585,29 @@ fn the_binary_renders_errors_with_hints_and_exit_codes() {
          hint: fix the value at that line; docs/chatctl.md lists what chatctl supports\n"
     );
 
-    std::fs::write(test.dir.join("compose.yaml"), "services:\n  web:\n    image: x\n").unwrap();
-    let (code, _, stderr) = chatctl(&test.dir, &["status"], &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]);
+    std::fs::write(
+        test.dir.join("compose.yaml"),
+        "services:\n  web:\n    image: x\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = chatctl(
+        &test.dir,
+        &["status"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
     assert_eq!(code, 4);
     assert!(
-        stderr.starts_with("error: cannot reach the Docker engine at unix:///nonexistent/docker.sock: "),
+        stderr.starts_with(
+            "error: cannot reach the Docker engine at unix:///nonexistent/docker.sock: "
+        ),
         "{stderr}"
     );
-    assert!(stderr.ends_with("hint: start Docker (e.g. `sudo systemctl start docker`) or set DOCKER_HOST\n"), "{stderr}");
+    assert!(
+        stderr.ends_with(
+            "hint: start Docker (e.g. `sudo systemctl start docker`) or set DOCKER_HOST\n"
+        ),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = chatctl(&test.dir, &["up", "--wait-timeout", "soon"], &[]);
     assert_eq!(code, 2, "clap handles bad flags: {stderr}");

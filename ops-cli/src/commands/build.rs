@@ -18,7 +18,9 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
     let engine = Engine::connect().await?;
     let built = images::build_services(&engine, &project, &args.services, &context.ui).await?;
     if built.is_empty() {
-        context.ui.note("no service has a `build:` section; nothing to build");
+        context
+            .ui
+            .note("no service has a `build:` section; nothing to build");
     }
     Ok(())
 }

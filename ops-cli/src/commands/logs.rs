@@ -42,15 +42,29 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
         .filter(|c| !c.oneoff && args.service.as_ref().is_none_or(|s| *s == c.service))
         .collect();
     if containers.is_empty() {
-        context.ui.note(&format!("project {} has no containers", project.name));
+        context
+            .ui
+            .note(&format!("project {} has no containers", project.name));
         return Ok(());
     }
-    let width = containers.iter().map(|c| c.service.len()).max().unwrap_or(0);
-    let colors = [Style::new().cyan(), Style::new().yellow(), Style::new().green(), Style::new().magenta(), Style::new().blue()];
+    let width = containers
+        .iter()
+        .map(|c| c.service.len())
+        .max()
+        .unwrap_or(0);
+    let colors = [
+        Style::new().cyan(),
+        Style::new().yellow(),
+        Style::new().green(),
+        Style::new().magenta(),
+        Style::new().blue(),
+    ];
     let color = console::colors_enabled();
     let streams = containers.iter().enumerate().map(|(index, container)| {
         let style = colors[index % colors.len()].clone().force_styling(color);
-        let prefix = style.apply_to(format!("{:<width$} |", container.service)).to_string();
+        let prefix = style
+            .apply_to(format!("{:<width$} |", container.service))
+            .to_string();
         engine
             .log_lines(&container.id, args.tail, args.follow)
             .map(move |line| line.map(|line| format!("{prefix} {line}\n")))

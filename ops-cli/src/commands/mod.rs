@@ -3,6 +3,7 @@
 pub mod build;
 pub mod down;
 pub mod logs;
+pub mod smoke;
 pub mod status;
 pub mod test;
 pub mod up;

@@ -34,14 +34,24 @@ pub fn table(rows: &[ServiceStatus]) -> String {
             row.container.clone().unwrap_or_else(|| "-".to_string()),
             row.state.clone(),
             row.health.clone().unwrap_or_else(|| "-".to_string()),
-            if row.ports.is_empty() { "-".to_string() } else { row.ports.join(", ") },
+            if row.ports.is_empty() {
+                "-".to_string()
+            } else {
+                row.ports.join(", ")
+            },
         ]);
     }
-    let widths: Vec<usize> = (0..5).map(|column| cells.iter().map(|r| r[column].len()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..5)
+        .map(|column| cells.iter().map(|r| r[column].len()).max().unwrap_or(0))
+        .collect();
     cells
         .iter()
         .map(|row| {
-            let line: Vec<String> = row.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
             format!("{}\n", line.join("  ").trim_end())
         })
         .collect()

@@ -13,7 +13,9 @@ use crate::docker::Engine;
 use crate::error::{Error, Result};
 use crate::stack::{self, DownOptions, UpOptions};
 use crate::topology::plan::ContainerState;
-use crate::topology::spec::{project_labels, ContainerSpec, MountKind, MountSpec, ONEOFF_LABEL, SERVICE_LABEL};
+use crate::topology::spec::{
+    project_labels, ContainerSpec, MountKind, MountSpec, ONEOFF_LABEL, SERVICE_LABEL,
+};
 use crate::topology::{self, Port, Project, Restart};
 use crate::ui::Ui;
 use crate::{host, images, secrets, Context};
@@ -48,7 +50,10 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
         .collect::<String>()
         .to_lowercase();
     let port = host::free_port()?;
-    let mut load = context.load.clone().with_variable("LIVECHAT_PORT", &port.to_string());
+    let mut load = context
+        .load
+        .clone()
+        .with_variable("LIVECHAT_PORT", &port.to_string());
     load.project_name = Some(format!("livechat-test-{suffix}"));
     let project = topology::load(&load)?;
     let scratch = std::env::temp_dir().join(format!("chatctl-{}", project.name));
@@ -99,7 +104,15 @@ async fn run_stages(
     if !args.no_build {
         images::build_services(engine, project, &[], ui).await?;
     }
-    let database_url = start_test_database(engine, project, &args.db_service, scratch, args.wait_timeout, ui).await?;
+    let database_url = start_test_database(
+        engine,
+        project,
+        &args.db_service,
+        scratch,
+        args.wait_timeout,
+        ui,
+    )
+    .await?;
 
     let mut unit = Command::new(cargo);
     unit.args(["test", "--workspace", "--exclude", "e2e"])
@@ -114,17 +127,32 @@ async fn run_stages(
         dry_run: false,
     };
     let report = stack::up(engine, project, &options, ui).await?;
-    let url = report.url.unwrap_or_else(|| format!("http://127.0.0.1:{port}/"));
+    let url = report
+        .url
+        .unwrap_or_else(|| format!("http://127.0.0.1:{port}/"));
 
+    let chatctl = copy_of_this_executable(scratch)?;
     let mut e2e = Command::new(cargo);
     e2e.args(["test", "-p", "e2e", "--", "--test-threads=1"])
         .current_dir(&project.dir)
         .env("LIVECHAT_E2E_URL", url.trim_end_matches('/'))
         .env("LIVECHAT_E2E_PROJECT", &project.name)
         .env("LIVECHAT_E2E_COMPOSE", &project.compose_file)
+        .env("LIVECHAT_E2E_CHATCTL", &chatctl)
         // So that `up` from inside the tests resolves the same port (and config hash).
         .env("LIVECHAT_PORT", port.to_string());
     run_test_stage("end-to-end tests", &mut e2e, ui).await
+}
+
+/// Copies the running chatctl into `scratch`: the end-to-end tests run `chatctl … up /
+/// down / status` with this very binary, and the first stage's `cargo test` may rebuild
+/// (replace) the file it was started from. `/proc/self/exe` stays readable regardless.
+fn copy_of_this_executable(scratch: &Path) -> Result<PathBuf> {
+    let copy = scratch.join("chatctl");
+    std::fs::create_dir_all(scratch).map_err(|e| Error::io("create directory", scratch, e))?;
+    std::fs::copy("/proc/self/exe", &copy)
+        .map_err(|e| Error::io("copy the chatctl executable to", &copy, e))?;
+    Ok(copy)
 }
 
 /// Runs a `cargo test` stage with its output streaming to the terminal.
@@ -160,16 +188,26 @@ async fn start_test_database(
     timeout: Duration,
     ui: &Ui,
 ) -> Result<String> {
-    let service = project.service(db_service).ok_or_else(|| Error::UnknownService {
-        service: db_service.to_string(),
-        known: project.services.iter().map(|s| s.name.clone()).collect(),
-    })?;
+    let service = project
+        .service(db_service)
+        .ok_or_else(|| Error::UnknownService {
+            service: db_service.to_string(),
+            known: project.services.iter().map(|s| s.name.clone()).collect(),
+        })?;
     let password = secrets::random_token(32)?;
     let password_file: PathBuf = scratch.join("secrets/test_db_password");
     secrets::write_new(&password_file, &password)?;
     let port = host::free_port()?;
-    let user = service.environment.get("POSTGRES_USER").cloned().unwrap_or_else(|| "livechat".to_string());
-    let database = service.environment.get("POSTGRES_DB").cloned().unwrap_or_else(|| "livechat".to_string());
+    let user = service
+        .environment
+        .get("POSTGRES_USER")
+        .cloned()
+        .unwrap_or_else(|| "livechat".to_string());
+    let database = service
+        .environment
+        .get("POSTGRES_DB")
+        .cloned()
+        .unwrap_or_else(|| "livechat".to_string());
     let mut labels = project_labels(project);
     labels.insert(SERVICE_LABEL.to_string(), "testdb".to_string());
     labels.insert(ONEOFF_LABEL.to_string(), "True".to_string());
@@ -204,7 +242,10 @@ async fn start_test_database(
         security_opt: vec!["no-new-privileges:true".to_string()],
         labels,
     };
-    let step = ui.step(format!("start test database {} on 127.0.0.1:{port}", spec.name));
+    let step = ui.step(format!(
+        "start test database {} on 127.0.0.1:{port}",
+        spec.name
+    ));
     let started = async {
         let id = engine.create_container(&spec).await?;
         engine.start_container(&id, &spec.name).await?;
@@ -224,7 +265,9 @@ async fn start_test_database(
     };
     let result = started.await;
     step.finish(result, |()| "healthy".to_string())?;
-    Ok(format!("postgres://{user}:{password}@127.0.0.1:{port}/{database}?sslmode=disable"))
+    Ok(format!(
+        "postgres://{user}:{password}@127.0.0.1:{port}/{database}?sslmode=disable"
+    ))
 }
 
 /// Prints the tail of every container's log of the test project to stderr.

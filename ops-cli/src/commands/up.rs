@@ -42,7 +42,11 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
         return print_out(&format!("{json}\n"));
     }
     if report.dry_run {
-        let lines: String = report.changes.iter().map(|line| format!("would {line}\n")).collect();
+        let lines: String = report
+            .changes
+            .iter()
+            .map(|line| format!("would {line}\n"))
+            .collect();
         return print_out(&lines);
     }
     if !report.changed_anything() {

@@ -27,25 +27,34 @@ pub struct BuildRequest<'a> {
 
 /// Builds an image and returns its id. Output goes to `request.log`; the current
 /// `Step N/M` shows on the spinner.
-pub async fn build_image(engine: &Engine, request: BuildRequest<'_>, step: &Step) -> Result<String> {
+pub async fn build_image(
+    engine: &Engine,
+    request: BuildRequest<'_>,
+    step: &Step,
+) -> Result<String> {
     if let Some(parent) = request.log.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io("create directory", parent, e))?;
     }
-    let mut log = std::fs::File::create(request.log).map_err(|e| Error::io("create", request.log, e))?;
+    let mut log =
+        std::fs::File::create(request.log).map_err(|e| Error::io("create", request.log, e))?;
     let options = BuildImageOptionsBuilder::default()
         .dockerfile(request.dockerfile)
         .t(request.tag)
         .rm(true)
         .forcerm(true)
         .build();
-    let mut stream = engine
-        .docker
-        .build_image(options, None, Some(bollard::body_full(request.context.into())));
+    let mut stream = engine.docker.build_image(
+        options,
+        None,
+        Some(bollard::body_full(request.context.into())),
+    );
     let mut current_step: Option<String> = None;
     let mut step_output: Vec<String> = Vec::new();
     let mut pending = String::new();
     let failure = loop {
-        let Some(item) = stream.next().await else { break None };
+        let Some(item) = stream.next().await else {
+            break None;
+        };
         match item {
             Ok(info) => {
                 let Some(text) = info.stream else { continue };
@@ -53,12 +62,12 @@ pub async fn build_image(engine: &Engine, request: BuildRequest<'_>, step: &Step
                 pending.push_str(&text);
                 while let Some(newline) = pending.find('\n') {
                     let line: String = pending.drain(..=newline).collect();
-                    let line = line.trim_end().to_string();
+                    let line = strip_ansi(line.trim_end());
                     if line.starts_with("Step ") {
                         step.detail(&line);
                         current_step = Some(line);
                         step_output.clear();
-                    } else if !line.is_empty() {
+                    } else if !is_builder_noise(&line) {
                         step_output.push(line);
                     }
                 }
@@ -68,7 +77,7 @@ pub async fn build_image(engine: &Engine, request: BuildRequest<'_>, step: &Step
         }
     };
     if !pending.trim().is_empty() {
-        step_output.push(pending.trim().to_string());
+        step_output.push(strip_ansi(pending.trim()));
     }
     if let Some(message) = failure {
         let _ = writeln!(log, "ERROR: {message}");
@@ -81,11 +90,66 @@ pub async fn build_image(engine: &Engine, request: BuildRequest<'_>, step: &Step
             log: Some(request.log.to_path_buf()),
         });
     }
-    engine.image_id(request.tag).await?.ok_or_else(|| Error::BuildFailed {
-        image: request.tag.to_string(),
-        step: current_step,
-        message: "the engine reported success but the image does not exist".to_string(),
-        output: vec![],
-        log: Some(request.log.to_path_buf()),
-    })
+    engine
+        .image_id(request.tag)
+        .await?
+        .ok_or_else(|| Error::BuildFailed {
+            image: request.tag.to_string(),
+            step: current_step,
+            message: "the engine reported success but the image does not exist".to_string(),
+            output: vec![],
+            log: Some(request.log.to_path_buf()),
+        })
+}
+
+/// The classic builder's bookkeeping lines, which say nothing about a failure.
+fn is_builder_noise(line: &str) -> bool {
+    line.is_empty()
+        || line.starts_with(" ---> ")
+        || line.starts_with("Removing intermediate container")
+}
+
+/// Removes ANSI escape sequences (the classic builder colors a step's stderr red).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+        } else if chars.next() == Some('[') {
+            // Skip parameters up to the final byte of the control sequence.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_build_output() {
+        let cases = [
+            ("\u{1b}[91mcannot find libfoo", "cannot find libfoo"),
+            (
+                "\u{1b}[0mRemoving intermediate container 1",
+                "Removing intermediate container 1",
+            ),
+            ("plain", "plain"),
+            ("a\u{1b}[1;31mb\u{1b}[0m", "ab"),
+        ];
+        for (raw, clean) in cases {
+            assert_eq!(strip_ansi(raw), clean);
+        }
+        assert!(is_builder_noise(" ---> Running in 74f74ae2c7ff"));
+        assert!(is_builder_noise(
+            "Removing intermediate container 74f74ae2c7ff"
+        ));
+        assert!(!is_builder_noise("E: Unable to locate package"));
+    }
 }

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use bollard::container::LogOutput;
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountTmpfsOptions, MountType,
-    NetworkConnectRequest, NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountTmpfsOptions,
+    MountType, NetworkConnectRequest, NetworkingConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    StopContainerOptionsBuilder,
 };
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
@@ -107,7 +109,9 @@ impl Engine {
             labels: Some(spec.labels.clone().into_iter().collect()),
             exposed_ports: Some(port_bindings.keys().cloned().collect()),
             healthcheck: spec.healthcheck.as_ref().map(health_config),
-            stop_timeout: spec.stop_timeout.map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
+            stop_timeout: spec
+                .stop_timeout
+                .map(|s| i64::try_from(s).unwrap_or(i64::MAX)),
             host_config: Some(HostConfig {
                 mounts: Some(mounts),
                 port_bindings: Some(port_bindings),
@@ -127,7 +131,9 @@ impl Engine {
             }),
             ..Default::default()
         };
-        let options = CreateContainerOptionsBuilder::default().name(&spec.name).build();
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
         let created = self
             .docker
             .create_container(Some(options), body)
@@ -142,7 +148,9 @@ impl Engine {
             self.docker
                 .connect_network(network, request)
                 .await
-                .map_err(|e| Error::docker(format!("connect {} to network {network}", spec.name), e))?;
+                .map_err(|e| {
+                    Error::docker(format!("connect {} to network {network}", spec.name), e)
+                })?;
         }
         Ok(created.id)
     }
@@ -157,22 +165,37 @@ impl Engine {
 
     /// Stops a container, waiting up to `timeout` (the container's own StopTimeout when
     /// `None`) before the engine kills it.
-    pub async fn stop_container(&self, id: &str, name: &str, timeout: Option<Duration>) -> Result<()> {
+    pub async fn stop_container(
+        &self,
+        id: &str,
+        name: &str,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
         let mut options = StopContainerOptionsBuilder::default();
         if let Some(timeout) = timeout {
             options = options.t(i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX));
         }
         match self.docker.stop_container(id, Some(options.build())).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 304 | 404, .. }) => Ok(()),
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304 | 404,
+                ..
+            }) => Ok(()),
             Err(e) => Err(Error::docker(format!("stop container {name}"), e)),
         }
     }
 
     /// Removes a (stopped) container, and its anonymous volumes when `volumes` is set.
     pub async fn remove_container(&self, id: &str, name: &str, volumes: bool) -> Result<()> {
-        let options = RemoveContainerOptionsBuilder::default().force(true).v(volumes).build();
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(volumes)
+            .build();
         match self.docker.remove_container(id, Some(options)).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             Err(e) => Err(Error::docker(format!("remove container {name}"), e)),
         }
     }
@@ -210,7 +233,11 @@ impl Engine {
             .collect();
         ports.sort();
         Ok(ContainerHealth {
-            name: inspect.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            name: inspect
+                .name
+                .unwrap_or_default()
+                .trim_start_matches('/')
+                .to_string(),
             state: container_state(&state.status.map(|s| s.to_string()).unwrap_or_default()),
             health: health_status,
             last_output,
@@ -222,7 +249,12 @@ impl Engine {
 
     /// Log lines of a container, from the last `tail` lines (all when `None`), following
     /// new output when `follow` is set.
-    pub fn log_lines(&self, id: &str, tail: Option<usize>, follow: bool) -> impl Stream<Item = Result<String>> + '_ {
+    pub fn log_lines(
+        &self,
+        id: &str,
+        tail: Option<usize>,
+        follow: bool,
+    ) -> impl Stream<Item = Result<String>> + '_ {
         let tail = tail.map_or_else(|| "all".to_string(), |n| n.to_string());
         let options = LogsOptionsBuilder::default()
             .stdout(true)
@@ -237,7 +269,9 @@ impl Engine {
             .map_ok(|chunk: LogOutput| {
                 let text = String::from_utf8_lossy(chunk.as_ref()).into_owned();
                 futures_util::stream::iter(
-                    text.lines().map(|line| Ok(line.to_string())).collect::<Vec<Result<String>>>(),
+                    text.lines()
+                        .map(|line| Ok(line.to_string()))
+                        .collect::<Vec<Result<String>>>(),
                 )
             })
             .try_flatten()
@@ -253,7 +287,11 @@ impl Engine {
 
     /// Runs a one-off container to completion and removes it, returning its exit code
     /// and its whole output; `on_line` sees each output line as it arrives.
-    pub async fn run_oneoff(&self, job: &OneOff, on_line: &(dyn Fn(&str) + Sync)) -> Result<(i64, Vec<String>)> {
+    pub async fn run_oneoff(
+        &self,
+        job: &OneOff,
+        on_line: &(dyn Fn(&str) + Sync),
+    ) -> Result<(i64, Vec<String>)> {
         let tmpfs_mounts = job
             .tmpfs
             .iter()
@@ -285,33 +323,46 @@ impl Engine {
         };
         // A container left over from an interrupted run would block the name.
         self.remove_container(&job.name, &job.name, true).await?;
-        let options = CreateContainerOptionsBuilder::default().name(&job.name).build();
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&job.name)
+            .build();
         let created = self
             .docker
             .create_container(Some(options), body)
             .await
             .map_err(|e| Error::docker(format!("create container {}", job.name), e))?;
-        let result = self.run_to_completion(&created.id, &job.name, on_line).await;
+        let result = self
+            .run_to_completion(&created.id, &job.name, on_line)
+            .await;
         self.remove_container(&created.id, &job.name, true).await?;
         result
     }
 
-    async fn run_to_completion(&self, id: &str, name: &str, on_line: &(dyn Fn(&str) + Sync)) -> Result<(i64, Vec<String>)> {
+    async fn run_to_completion(
+        &self,
+        id: &str,
+        name: &str,
+        on_line: &(dyn Fn(&str) + Sync),
+    ) -> Result<(i64, Vec<String>)> {
         self.start_container(id, name).await?;
         let wait = async {
             match self.docker.wait_container(id, None).next().await {
                 Some(Ok(response)) => Ok(response.status_code),
-                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                    Ok(code)
+                }
                 Some(Err(e)) => Err(Error::docker(format!("wait for container {name}"), e)),
                 None => Ok(0),
             }
         };
         // Following the log ends when the container exits.
-        let follow = self.log_lines(id, None, true).try_fold(Vec::new(), |mut lines, line| {
-            on_line(&line);
-            lines.push(line);
-            async move { Ok(lines) }
-        });
+        let follow = self
+            .log_lines(id, None, true)
+            .try_fold(Vec::new(), |mut lines, line| {
+                on_line(&line);
+                lines.push(line);
+                async move { Ok(lines) }
+            });
         let (code, output) = tokio::join!(wait, follow);
         Ok((code?, output?))
     }

@@ -9,16 +9,20 @@ use std::time::Duration;
 
 use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, RemoveVolumeOptions,
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+    RemoveVolumeOptions,
 };
 use bollard::Docker;
 
 pub use build::{build_image, BuildRequest};
 pub use containers::{ContainerHealth, OneOff};
 
-use crate::error::{Error, Result};
+use crate::error::{root_cause, Error, Result};
 use crate::topology::plan::{ContainerState, Observed, ObservedContainer};
-use crate::topology::spec::{project_labels, CONFIG_HASH_LABEL, NETWORK_LABEL, ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL, VOLUME_LABEL};
+use crate::topology::spec::{
+    project_labels, CONFIG_HASH_LABEL, NETWORK_LABEL, ONEOFF_LABEL, PROJECT_LABEL, SERVICE_LABEL,
+    VOLUME_LABEL,
+};
 use crate::topology::Project;
 
 /// A connection to the Docker engine; cheap to clone.
@@ -31,7 +35,8 @@ impl Engine {
     /// Connects to `DOCKER_HOST` (default `unix:///var/run/docker.sock`), agrees on an API
     /// version with the engine and checks that it answers.
     pub async fn connect() -> Result<Engine> {
-        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string());
+        let host = std::env::var("DOCKER_HOST")
+            .unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string());
         let unreachable = |error: &dyn std::error::Error| Error::DockerUnreachable {
             host: host.clone(),
             reason: root_cause(error),
@@ -39,7 +44,10 @@ impl Engine {
         let docker = Docker::connect_with_defaults().map_err(|e| unreachable(&e))?;
         // Builds and stops can take minutes before the engine sends response headers.
         let docker = docker.with_timeout(Duration::from_secs(900));
-        let docker = docker.negotiate_version().await.map_err(|e| unreachable(&e))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|e| unreachable(&e))?;
         docker.ping().await.map_err(|e| unreachable(&e))?;
         Ok(Engine { docker })
     }
@@ -52,7 +60,10 @@ impl Engine {
     /// All containers carrying the project label, running or not.
     pub async fn project_containers(&self, project: &str) -> Result<Vec<ObservedContainer>> {
         let filters = HashMap::from([("label", vec![format!("{PROJECT_LABEL}={project}")])]);
-        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
         let summaries = self
             .docker
             .list_containers(Some(options))
@@ -67,12 +78,23 @@ impl Engine {
                     .and_then(|names| names.into_iter().next())
                     .map(|n| n.trim_start_matches('/').to_string())
                     .unwrap_or_default();
-                let state = container_state(summary.state.map(|s| s.to_string()).as_deref().unwrap_or(""));
+                let state = container_state(
+                    summary
+                        .state
+                        .map(|s| s.to_string())
+                        .as_deref()
+                        .unwrap_or(""),
+                );
                 let published = summary
                     .ports
                     .unwrap_or_default()
                     .into_iter()
-                    .filter_map(|p| Some((p.ip.unwrap_or_else(|| "0.0.0.0".to_string()), p.public_port?)))
+                    .filter_map(|p| {
+                        Some((
+                            p.ip.unwrap_or_else(|| "0.0.0.0".to_string()),
+                            p.public_port?,
+                        ))
+                    })
                     .collect();
                 ObservedContainer {
                     id: summary.id.unwrap_or_default(),
@@ -115,7 +137,9 @@ impl Engine {
     async fn network_exists(&self, name: &str) -> Result<bool> {
         match self.docker.inspect_network(name, None).await {
             Ok(_) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
             Err(e) => Err(Error::docker(format!("inspect network {name}"), e)),
         }
     }
@@ -123,7 +147,9 @@ impl Engine {
     async fn volume_exists(&self, name: &str) -> Result<bool> {
         match self.docker.inspect_volume(name).await {
             Ok(_) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
             Err(e) => Err(Error::docker(format!("inspect volume {name}"), e)),
         }
     }
@@ -131,7 +157,9 @@ impl Engine {
     /// Names of networks labelled with the project.
     pub async fn existing_networks(&self, project: &str) -> Result<Vec<String>> {
         let filters = HashMap::from([("label", vec![format!("{PROJECT_LABEL}={project}")])]);
-        let options = ListNetworksOptionsBuilder::default().filters(&filters).build();
+        let options = ListNetworksOptionsBuilder::default()
+            .filters(&filters)
+            .build();
         let networks = self
             .docker
             .list_networks(Some(options))
@@ -143,18 +171,29 @@ impl Engine {
     /// Names of volumes labelled with the project.
     pub async fn existing_volumes(&self, project: &str) -> Result<Vec<String>> {
         let filters = HashMap::from([("label", vec![format!("{PROJECT_LABEL}={project}")])]);
-        let options = ListVolumesOptionsBuilder::default().filters(&filters).build();
+        let options = ListVolumesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
         let response = self
             .docker
             .list_volumes(Some(options))
             .await
             .map_err(|e| Error::docker("list volumes", e))?;
-        Ok(response.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect())
+        Ok(response
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| v.name)
+            .collect())
     }
 
     /// Creates a bridge network labelled like compose's.
     pub async fn create_network(&self, project: &Project, name: &str) -> Result<()> {
-        let key = project.networks.iter().find(|n| n.name == name).map_or("default", |n| n.key.as_str());
+        let key = project
+            .networks
+            .iter()
+            .find(|n| n.name == name)
+            .map_or("default", |n| n.key.as_str());
         let mut labels: HashMap<String, String> = project_labels(project).into_iter().collect();
         labels.insert(NETWORK_LABEL.to_string(), key.to_string());
         let request = NetworkCreateRequest {
@@ -172,7 +211,11 @@ impl Engine {
 
     /// Creates a named volume labelled like compose's.
     pub async fn create_volume(&self, project: &Project, name: &str) -> Result<()> {
-        let key = project.volumes.iter().find(|v| v.name == name).map_or(name, |v| v.key.as_str());
+        let key = project
+            .volumes
+            .iter()
+            .find(|v| v.name == name)
+            .map_or(name, |v| v.key.as_str());
         let mut labels: HashMap<String, String> = project_labels(project).into_iter().collect();
         labels.insert(VOLUME_LABEL.to_string(), key.to_string());
         let request = VolumeCreateRequest {
@@ -190,15 +233,25 @@ impl Engine {
     /// Removes a network; a missing one is fine.
     pub async fn remove_network(&self, name: &str) -> Result<()> {
         match self.docker.remove_network(name).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             Err(e) => Err(Error::docker(format!("remove network {name}"), e)),
         }
     }
 
     /// Removes a volume; a missing one is fine.
     pub async fn remove_volume(&self, name: &str) -> Result<()> {
-        match self.docker.remove_volume(name, None::<RemoveVolumeOptions>).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+        match self
+            .docker
+            .remove_volume(name, None::<RemoveVolumeOptions>)
+            .await
+        {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
             Err(e) => Err(Error::docker(format!("remove volume {name}"), e)),
         }
     }
@@ -207,7 +260,9 @@ impl Engine {
     pub async fn image_id(&self, image: &str) -> Result<Option<String>> {
         match self.docker.inspect_image(image).await {
             Ok(inspect) => Ok(inspect.id),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
             Err(e) => Err(Error::docker(format!("inspect image {image}"), e)),
         }
     }
@@ -222,19 +277,4 @@ fn container_state(state: &str) -> ContainerState {
         "exited" => ContainerState::Exited,
         _ => ContainerState::Dead,
     }
-}
-
-/// The innermost distinct messages of an error chain ("connection refused" rather than
-/// "client error (Connect)").
-fn root_cause(error: &dyn std::error::Error) -> String {
-    let mut messages = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !messages.iter().any(|m| m.contains(&message)) {
-            messages.push(message);
-        }
-        source = cause.source();
-    }
-    messages.join(": ")
 }

@@ -339,7 +339,9 @@ impl<'de> Deserialize<'de> for EnvironmentDef {
                 let mut entries = Vec::new();
                 while let Some(Scalar(item)) = seq.next_element::<Text>()? {
                     match item.split_once('=') {
-                        Some((key, value)) => entries.push((key.to_string(), Some(value.to_string()))),
+                        Some((key, value)) => {
+                            entries.push((key.to_string(), Some(value.to_string())))
+                        }
                         None => entries.push((item, None)),
                     }
                 }
@@ -372,7 +374,9 @@ impl<'de> Deserialize<'de> for DependsOnDef {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DependsOnDef, A::Error> {
                 let mut entries = Vec::new();
                 while let Some(service) = map.next_key::<String>()? {
-                    let long = map.next_value::<Option<DependencyDef>>()?.unwrap_or_default();
+                    let long = map
+                        .next_value::<Option<DependencyDef>>()?
+                        .unwrap_or_default();
                     let condition = long.condition.map_or(Condition::Started, |c| c.0);
                     entries.push((service, condition));
                 }

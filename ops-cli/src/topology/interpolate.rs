@@ -7,9 +7,8 @@
 /// and alternatives are themselves interpolated, so `${A:-${B}}` works. The error is a
 /// sentence suitable after a compose path (`services.x.image: …`).
 pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let invalid = || {
-        format!("invalid interpolation format in {input:?} (write a literal `$` as `$$`)")
-    };
+    let invalid =
+        || format!("invalid interpolation format in {input:?} (write a literal `$` as `$$`)");
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
     while let Some(dollar) = rest.find('$') {
@@ -20,7 +19,9 @@ pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
             rest = tail;
         } else if let Some(braced) = after.strip_prefix('{') {
             let close = closing_brace(braced).ok_or_else(invalid)?;
-            out.push_str(&expand_braced(&braced[..close], lookup).map_err(|e| e.unwrap_or_else(invalid))?);
+            out.push_str(
+                &expand_braced(&braced[..close], lookup).map_err(|e| e.unwrap_or_else(invalid))?,
+            );
             rest = &braced[close + 1..];
         } else {
             let length = name_length(after);
@@ -39,7 +40,8 @@ pub fn interpolate(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resu
 fn name_length(text: &str) -> usize {
     let mut length = 0;
     for (index, byte) in text.bytes().enumerate() {
-        let valid = byte == b'_' || byte.is_ascii_alphabetic() || (index > 0 && byte.is_ascii_digit());
+        let valid =
+            byte == b'_' || byte.is_ascii_alphabetic() || (index > 0 && byte.is_ascii_digit());
         if !valid {
             break;
         }
@@ -63,7 +65,10 @@ fn closing_brace(text: &str) -> Option<usize> {
 }
 
 /// Expands the inside of `${…}`. `Err(None)` means a malformed expression.
-fn expand_braced(body: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, Option<String>> {
+fn expand_braced(
+    body: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, Option<String>> {
     let length = name_length(body);
     if length == 0 {
         return Err(None);
@@ -78,7 +83,8 @@ fn expand_braced(body: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<
         return Ok(value.unwrap_or_default());
     }
     let split = if operator.starts_with(':') { 2 } else { 1 };
-    let (Some(operator_name), Some(argument)) = (operator.get(..split), operator.get(split..)) else {
+    let (Some(operator_name), Some(argument)) = (operator.get(..split), operator.get(split..))
+    else {
         return Err(None);
     };
     match operator_name {
@@ -86,13 +92,21 @@ fn expand_braced(body: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<
         ":-" => nested(argument),
         "-" if is_set => Ok(value.unwrap_or_default()),
         "-" => nested(argument),
-        ":?" | "?" if (operator_name == ":?" && is_non_empty) || (operator_name == "?" && is_set) => {
+        ":?" | "?"
+            if (operator_name == ":?" && is_non_empty) || (operator_name == "?" && is_set) =>
+        {
             Ok(value.unwrap_or_default())
         }
         ":?" | "?" => {
             let reason = nested(argument)?;
-            let reason = if reason.is_empty() { "it is required".to_string() } else { reason };
-            Err(Some(format!("required variable {name} is missing a value: {reason}")))
+            let reason = if reason.is_empty() {
+                "it is required".to_string()
+            } else {
+                reason
+            };
+            Err(Some(format!(
+                "required variable {name} is missing a value: {reason}"
+            )))
         }
         ":+" if is_non_empty => nested(argument),
         "+" if is_set => nested(argument),
@@ -113,7 +127,11 @@ mod tests {
             _ => None,
         };
         let actual = interpolate(input, &lookup);
-        assert_eq!(actual.as_deref(), expected.map_err(|e| e.to_string()).as_deref(), "input {input:?}");
+        assert_eq!(
+            actual.as_deref(),
+            expected.map_err(|e| e.to_string()).as_deref(),
+            "input {input:?}"
+        );
     }
 
     #[test]
@@ -149,9 +167,22 @@ mod tests {
             "${UNSET:?set it in .env}",
             Err("required variable UNSET is missing a value: set it in .env"),
         );
-        check("${EMPTY:?}", Err("required variable EMPTY is missing a value: it is required"));
-        let invalid = |input: &str| format!("invalid interpolation format in {input:?} (write a literal `$` as `$$`)");
-        for input in ["${PORT", "${}", "cost: 5$", "${PORT:x}", "${1A}", "$-", "${A:é}"] {
+        check(
+            "${EMPTY:?}",
+            Err("required variable EMPTY is missing a value: it is required"),
+        );
+        let invalid = |input: &str| {
+            format!("invalid interpolation format in {input:?} (write a literal `$` as `$$`)")
+        };
+        for input in [
+            "${PORT",
+            "${}",
+            "cost: 5$",
+            "${PORT:x}",
+            "${1A}",
+            "$-",
+            "${A:é}",
+        ] {
             check(input, Err(&invalid(input)));
         }
     }

@@ -77,7 +77,13 @@ pub fn load(options: &LoadOptions) -> Result<Project> {
         .unwrap_or(&file)
         .display()
         .to_string();
-    parse(&text, &label, &file, &variables, options.project_name.as_deref())
+    parse(
+        &text,
+        &label,
+        &file,
+        &variables,
+        options.project_name.as_deref(),
+    )
 }
 
 /// Looks for `compose.yaml` (or `compose.yml`) in `start` and its ancestors.
@@ -104,7 +110,12 @@ pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
                 Some(quote @ ('"' | '\'')) if value.len() > 1 && value.ends_with(quote) => {
                     value[1..value.len() - 1].to_string()
                 }
-                _ => value.split(" #").next().unwrap_or_default().trim_end().to_string(),
+                _ => value
+                    .split(" #")
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string(),
             };
             Some((key.trim().to_string(), value))
         })
@@ -114,7 +125,9 @@ pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
 /// Whether `name` is a valid compose project name (`[a-z0-9][a-z0-9_-]*`).
 pub fn is_valid_project_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
@@ -134,9 +147,13 @@ pub fn parse(
     variables: &BTreeMap<String, String>,
     project_name: Option<&str>,
 ) -> Result<Project> {
-    let raw = compose::parse_document(text, variables).map_err(|error| yaml_error(label, &error))?;
+    let raw =
+        compose::parse_document(text, variables).map_err(|error| yaml_error(label, &error))?;
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let name = match project_name.map(str::to_string).or_else(|| raw.name.clone().map(|n| n.0)) {
+    let name = match project_name
+        .map(str::to_string)
+        .or_else(|| raw.name.clone().map(|n| n.0))
+    {
         Some(name) => name,
         None => default_project_name(&dir),
     };
@@ -161,7 +178,10 @@ pub fn parse(
 }
 
 fn default_project_name(dir: &Path) -> String {
-    let base = dir.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     base.chars()
         .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
         .skip_while(|c| !c.is_ascii_alphanumeric())
@@ -214,10 +234,18 @@ impl Resolver<'_> {
         if service_defs.is_empty() {
             return Err("no services are defined".to_string());
         }
-        let service_names: BTreeSet<String> = service_defs.iter().map(|(name, _)| name.clone()).collect();
+        let service_names: BTreeSet<String> =
+            service_defs.iter().map(|(name, _)| name.clone()).collect();
         let mut services = Vec::new();
         for (name, def) in service_defs {
-            services.push(self.service(name, def, &service_names, &volumes, &secrets, &declared_networks)?);
+            services.push(self.service(
+                name,
+                def,
+                &service_names,
+                &volumes,
+                &secrets,
+                &declared_networks,
+            )?);
         }
         let networks = declared_networks
             .into_iter()
@@ -293,7 +321,9 @@ impl Resolver<'_> {
                 return Err(format!("secrets.{key}: invalid secret name"));
             }
             let Some(Scalar(file)) = def.file else {
-                return Err(format!("secrets.{key}: `file` is required (chatctl supports file secrets only)"));
+                return Err(format!(
+                    "secrets.{key}: `file` is required (chatctl supports file secrets only)"
+                ));
             };
             secrets.push(Secret {
                 file: self.host_path(&file),
@@ -332,7 +362,9 @@ impl Resolver<'_> {
             let build = build.0;
             Build {
                 context: self.host_path(&build.context.map_or_else(|| ".".to_string(), |c| c.0)),
-                dockerfile: build.dockerfile.map_or_else(|| "Dockerfile".to_string(), |d| d.0),
+                dockerfile: build
+                    .dockerfile
+                    .map_or_else(|| "Dockerfile".to_string(), |d| d.0),
                 cargo_binary: build.cargo_binary.map(|c| c.0),
             }
         });
@@ -351,7 +383,10 @@ impl Resolver<'_> {
         let mut secret_keys = Vec::new();
         for compose::Name(secret) in def.secrets.unwrap_or_default() {
             if !secrets.iter().any(|s| s.key == secret) {
-                return Err(format!("{}: secret {secret:?} is not defined under top-level `secrets`", at("secrets")));
+                return Err(format!(
+                    "{}: secret {secret:?} is not defined under top-level `secrets`",
+                    at("secrets")
+                ));
             }
             secret_keys.push(secret);
         }
@@ -380,10 +415,16 @@ impl Resolver<'_> {
         let mut depends_on = Vec::new();
         for (service, condition) in def.depends_on.map(|d| d.0).unwrap_or_default() {
             if service == name {
-                return Err(format!("{}: a service cannot depend on itself", at("depends_on")));
+                return Err(format!(
+                    "{}: a service cannot depend on itself",
+                    at("depends_on")
+                ));
             }
             if !service_names.contains(&service) {
-                return Err(format!("{}: service {service:?} is not defined", at("depends_on")));
+                return Err(format!(
+                    "{}: service {service:?} is not defined",
+                    at("depends_on")
+                ));
             }
             depends_on.push(Dependency { service, condition });
         }
@@ -393,7 +434,10 @@ impl Resolver<'_> {
         };
         for key in &network_keys {
             if !networks.iter().any(|n| &n.key == key) {
-                return Err(format!("{}: network {key:?} is not defined under top-level `networks`", at("networks")));
+                return Err(format!(
+                    "{}: network {key:?} is not defined under top-level `networks`",
+                    at("networks")
+                ));
             }
         }
         let healthcheck = def.healthcheck.map(|h| Healthcheck {
@@ -411,14 +455,26 @@ impl Resolver<'_> {
             environment,
             secrets: secret_keys,
             volumes: mounts,
-            ports: def.ports.unwrap_or_default().into_iter().map(|p| p.0).collect(),
+            ports: def
+                .ports
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.0)
+                .collect(),
             depends_on,
             stop_grace_period: def.stop_grace_period.map(|d| d.0),
             restart: def.restart.map_or(Restart::No, |r| r.0),
             healthcheck,
             networks: network_keys,
-            cap_add: def.cap_add.unwrap_or_default().into_iter().map(|c| c.0).collect(),
-            cap_drop: def.cap_drop.map(|list| list.into_iter().map(|c| c.0).collect()),
+            cap_add: def
+                .cap_add
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.0)
+                .collect(),
+            cap_drop: def
+                .cap_drop
+                .map(|list| list.into_iter().map(|c| c.0).collect()),
             name,
         })
     }
@@ -444,10 +500,11 @@ fn start_order(mut remaining: Vec<Service>) -> Result<Vec<Service>, String> {
     let mut ordered: Vec<Service> = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {
         let ready = remaining.iter().position(|service| {
-            service
-                .depends_on
-                .iter()
-                .all(|dependency| ordered.iter().any(|placed| placed.name == dependency.service))
+            service.depends_on.iter().all(|dependency| {
+                ordered
+                    .iter()
+                    .any(|placed| placed.name == dependency.service)
+            })
         });
         match ready {
             Some(index) => ordered.push(remaining.remove(index)),

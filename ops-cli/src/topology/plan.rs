@@ -145,8 +145,16 @@ impl Plan {
     /// Human-readable lines, one per change, for `--dry-run`.
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
-        lines.extend(self.create_networks.iter().map(|n| format!("create network {n}")));
-        lines.extend(self.create_volumes.iter().map(|v| format!("create volume {v}")));
+        lines.extend(
+            self.create_networks
+                .iter()
+                .map(|n| format!("create network {n}")),
+        );
+        lines.extend(
+            self.create_volumes
+                .iter()
+                .map(|v| format!("create volume {v}")),
+        );
         for service in &self.services {
             let name = &service.spec.name;
             lines.push(match &service.action {
@@ -155,13 +163,19 @@ impl Plan {
                 Action::Start { .. } => format!("start container {name}"),
                 Action::Unchanged { .. } => format!("leave container {name} unchanged"),
             });
-            lines.extend(service.remove_extra.iter().map(|id| format!("remove extra container {}", short_id(id))));
+            lines.extend(
+                service
+                    .remove_extra
+                    .iter()
+                    .map(|id| format!("remove extra container {}", short_id(id))),
+            );
         }
-        lines.extend(
-            self.orphans
-                .iter()
-                .map(|o| format!("leave orphan container {} (service {} is not in the compose file)", o.name, o.service)),
-        );
+        lines.extend(self.orphans.iter().map(|o| {
+            format!(
+                "leave orphan container {} (service {} is not in the compose file)",
+                o.name, o.service
+            )
+        }));
         lines
     }
 }
@@ -203,14 +217,20 @@ pub fn plan(project: &Project, specs: Vec<ContainerSpec>, observed: &Observed) -
             let action = match current {
                 None => Action::Create,
                 Some(container) => {
-                    let same = container.config_hash.as_deref() == spec.labels.get(CONFIG_HASH_LABEL).map(String::as_str);
+                    let same = container.config_hash.as_deref()
+                        == spec.labels.get(CONFIG_HASH_LABEL).map(String::as_str);
                     match (same, container.state) {
-                        (true, ContainerState::Running | ContainerState::Restarting | ContainerState::Paused) => {
-                            Action::Unchanged { id: container.id.clone() }
-                        }
-                        (true, ContainerState::Created | ContainerState::Exited) => {
-                            Action::Start { id: container.id.clone() }
-                        }
+                        (
+                            true,
+                            ContainerState::Running
+                            | ContainerState::Restarting
+                            | ContainerState::Paused,
+                        ) => Action::Unchanged {
+                            id: container.id.clone(),
+                        },
+                        (true, ContainerState::Created | ContainerState::Exited) => Action::Start {
+                            id: container.id.clone(),
+                        },
                         (true, ContainerState::Dead) => Action::Recreate {
                             id: container.id.clone(),
                             reason: "container is dead".to_string(),
@@ -249,19 +269,28 @@ pub fn plan(project: &Project, specs: Vec<ContainerSpec>, observed: &Observed) -
 /// held by the project's own containers (a recreated container frees its port first).
 /// Each entry is (service, host ip, port).
 pub fn ports_to_check(plan: &Plan, observed: &Observed) -> Vec<(String, String, u16)> {
-    let held: Vec<&(String, u16)> = observed.containers.iter().flat_map(|c| &c.published).collect();
+    let held: Vec<&(String, u16)> = observed
+        .containers
+        .iter()
+        .flat_map(|c| &c.published)
+        .collect();
     plan.services
         .iter()
         .filter(|s| matches!(s.action, Action::Create | Action::Recreate { .. }))
         .flat_map(|s| {
-            s.spec.ports.iter().filter(|p| p.protocol == "tcp").filter_map(|p| {
-                let port = p.host_port?;
-                let ip = p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".to_string());
-                let taken_by_us = held.iter().any(|(held_ip, held_port)| {
-                    *held_port == port && (held_ip == &ip || held_ip == "0.0.0.0" || ip == "0.0.0.0")
-                });
-                (!taken_by_us).then(|| (s.spec.service.clone(), ip, port))
-            })
+            s.spec
+                .ports
+                .iter()
+                .filter(|p| p.protocol == "tcp")
+                .filter_map(|p| {
+                    let port = p.host_port?;
+                    let ip = p.host_ip.clone().unwrap_or_else(|| "0.0.0.0".to_string());
+                    let taken_by_us = held.iter().any(|(held_ip, held_port)| {
+                        *held_port == port
+                            && (held_ip == &ip || held_ip == "0.0.0.0" || ip == "0.0.0.0")
+                    });
+                    (!taken_by_us).then(|| (s.spec.service.clone(), ip, port))
+                })
         })
         .collect()
 }

@@ -125,13 +125,23 @@ pub fn container_spec(project: &Project, service: &Service, image_id: &str) -> C
         .volumes
         .iter()
         .map(|mount| match mount {
-            Mount::Volume { volume, target, read_only } => MountSpec {
+            Mount::Volume {
+                volume,
+                target,
+                read_only,
+            } => MountSpec {
                 kind: MountKind::Volume,
-                source: project.volume(volume).map_or_else(|| volume.clone(), |v| v.name.clone()),
+                source: project
+                    .volume(volume)
+                    .map_or_else(|| volume.clone(), |v| v.name.clone()),
                 target: target.clone(),
                 read_only: *read_only,
             },
-            Mount::Bind { source, target, read_only } => MountSpec {
+            Mount::Bind {
+                source,
+                target,
+                read_only,
+            } => MountSpec {
                 kind: MountKind::Bind,
                 source: source.display().to_string(),
                 target: target.clone(),
@@ -150,9 +160,15 @@ pub fn container_spec(project: &Project, service: &Service, image_id: &str) -> C
         }
     }
 
-    let nanos = |duration: Option<Duration>| duration.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+    let nanos = |duration: Option<Duration>| {
+        duration.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+    };
     let healthcheck = service.healthcheck.as_ref().map(|check| HealthSpec {
-        test: if check.disable { Some(vec!["NONE".to_string()]) } else { check.test.clone() },
+        test: if check.disable {
+            Some(vec!["NONE".to_string()])
+        } else {
+            check.test.clone()
+        },
         interval: nanos(check.interval),
         timeout: nanos(check.timeout),
         start_period: nanos(check.start_period),
@@ -164,13 +180,21 @@ pub fn container_spec(project: &Project, service: &Service, image_id: &str) -> C
         name: project.container_name(&service.name),
         service: service.name.clone(),
         image: service.image.clone(),
-        env: service.environment.iter().map(|(key, value)| format!("{key}={value}")).collect(),
+        env: service
+            .environment
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect(),
         mounts,
         ports: service.ports.clone(),
         networks: service
             .networks
             .iter()
-            .map(|key| project.network(key).map_or_else(|| key.clone(), |n| n.name.clone()))
+            .map(|key| {
+                project
+                    .network(key)
+                    .map_or_else(|| key.clone(), |n| n.name.clone())
+            })
             .collect(),
         aliases: vec![service.name.clone()],
         restart: service.restart,
@@ -178,7 +202,10 @@ pub fn container_spec(project: &Project, service: &Service, image_id: &str) -> C
         healthcheck,
         // Hardened by default: no service in the livechat topology needs a capability
         // (postgres, nginx and chat run as unprivileged users on high ports).
-        cap_drop: service.cap_drop.clone().unwrap_or_else(|| vec!["ALL".to_string()]),
+        cap_drop: service
+            .cap_drop
+            .clone()
+            .unwrap_or_else(|| vec!["ALL".to_string()]),
         cap_add: service.cap_add.clone(),
         security_opt: vec!["no-new-privileges:true".to_string()],
         labels,

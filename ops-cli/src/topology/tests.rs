@@ -12,9 +12,17 @@ use super::*;
 const LIVECHAT: &str = include_str!("../../../compose.yaml");
 
 fn parse_with(text: &str, variables: &[(&str, &str)]) -> Result<Project> {
-    let variables: BTreeMap<String, String> =
-        variables.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    parse(text, "compose.yaml", Path::new("/srv/app/compose.yaml"), &variables, None)
+    let variables: BTreeMap<String, String> = variables
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    parse(
+        text,
+        "compose.yaml",
+        Path::new("/srv/app/compose.yaml"),
+        &variables,
+        None,
+    )
 }
 
 /// Parses `text` and compares the error's rendering without the hint.
@@ -35,8 +43,14 @@ fn parses_the_livechat_topology() {
 
     let db = project.service("db").unwrap();
     assert_eq!(db.image, "livechat-db:latest");
-    assert_eq!(db.build.as_ref().unwrap().context, PathBuf::from("/srv/app/db"));
-    assert_eq!(db.environment["POSTGRES_PASSWORD_FILE"], "/run/secrets/db_password");
+    assert_eq!(
+        db.build.as_ref().unwrap().context,
+        PathBuf::from("/srv/app/db")
+    );
+    assert_eq!(
+        db.environment["POSTGRES_PASSWORD_FILE"],
+        "/run/secrets/db_password"
+    );
     assert_eq!(db.stop_grace_period, Some(Duration::from_secs(20)));
     assert_eq!(db.restart, Restart::UnlessStopped);
     assert_eq!(
@@ -49,7 +63,10 @@ fn parses_the_livechat_topology() {
     );
 
     let chat = project.service("chat").unwrap();
-    assert_eq!(chat.build.as_ref().unwrap().cargo_binary.as_deref(), Some("chat"));
+    assert_eq!(
+        chat.build.as_ref().unwrap().cargo_binary.as_deref(),
+        Some("chat")
+    );
     assert_eq!(chat.build.as_ref().unwrap().dockerfile, "Dockerfile");
     assert_eq!(
         chat.depends_on,
@@ -84,10 +101,20 @@ fn parses_the_livechat_topology() {
 #[test]
 fn interpolates_from_variables_and_project_name_override() {
     let project = parse_with(LIVECHAT, &[("LIVECHAT_PORT", "18080")]).unwrap();
-    assert_eq!(project.service("proxy").unwrap().ports[0].host_port, Some(18080));
+    assert_eq!(
+        project.service("proxy").unwrap().ports[0].host_port,
+        Some(18080)
+    );
 
     let variables = BTreeMap::new();
-    let renamed = parse(LIVECHAT, "compose.yaml", Path::new("/p/compose.yaml"), &variables, Some("livechat-test-abc")).unwrap();
+    let renamed = parse(
+        LIVECHAT,
+        "compose.yaml",
+        Path::new("/p/compose.yaml"),
+        &variables,
+        Some("livechat-test-abc"),
+    )
+    .unwrap();
     assert_eq!(renamed.name, "livechat-test-abc");
     assert_eq!(renamed.volumes[0].name, "livechat-test-abc_db-data");
     assert_eq!(renamed.container_name("db"), "livechat-test-abc-db-1");
@@ -203,13 +230,39 @@ services:
     let project = parse_with(text, &[("FROM_SHELL", "shell")]).unwrap();
     assert_eq!(project.name, "demo");
     let a = project.service("a").unwrap();
-    let env: Vec<(&str, &str)> = a.environment.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(env, [("ESCAPED", "$HOME"), ("FROM_SHELL", "shell"), ("PLAIN", "1")]);
+    let env: Vec<(&str, &str)> = a
+        .environment
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        env,
+        [
+            ("ESCAPED", "$HOME"),
+            ("FROM_SHELL", "shell"),
+            ("PLAIN", "1")
+        ]
+    );
     let b = project.service("b").unwrap();
-    let env: Vec<(&str, &str)> = b.environment.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(env, [("FLAG", "true"), ("FROM_SHELL", "shell"), ("NUMBER", "5")]);
+    let env: Vec<(&str, &str)> = b
+        .environment
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        env,
+        [("FLAG", "true"), ("FROM_SHELL", "shell"), ("NUMBER", "5")]
+    );
     let check = b.healthcheck.as_ref().unwrap();
-    assert_eq!(check.test.as_deref(), Some(&["CMD-SHELL".to_string(), "curl -f http://localhost/".to_string()][..]));
+    assert_eq!(
+        check.test.as_deref(),
+        Some(
+            &[
+                "CMD-SHELL".to_string(),
+                "curl -f http://localhost/".to_string()
+            ][..]
+        )
+    );
     assert_eq!(check.interval, Some(Duration::from_secs(1)));
     assert_eq!(check.retries, Some(3));
     assert_eq!(
@@ -240,13 +293,32 @@ fn start_order_follows_dependencies_then_file_order() {
 #[test]
 fn dotenv() {
     let parsed = parse_dotenv("# comment\nexport A=1\nB = two words # trailing\nC=\"quoted # kept\"\nD='x'\n\nbroken line\n");
-    let pairs: Vec<(&str, &str)> = parsed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    assert_eq!(pairs, [("A", "1"), ("B", "two words"), ("C", "quoted # kept"), ("D", "x")]);
+    let pairs: Vec<(&str, &str)> = parsed
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("A", "1"),
+            ("B", "two words"),
+            ("C", "quoted # kept"),
+            ("D", "x")
+        ]
+    );
 }
 
 #[test]
 fn project_names() {
-    for (name, valid) in [("livechat", true), ("livechat-test-1a_b", true), ("0x", true), ("-x", false), ("A", false), ("", false), ("a.b", false)] {
+    for (name, valid) in [
+        ("livechat", true),
+        ("livechat-test-1a_b", true),
+        ("0x", true),
+        ("-x", false),
+        ("A", false),
+        ("", false),
+        ("a.b", false),
+    ] {
         assert_eq!(is_valid_project_name(name), valid, "{name:?}");
     }
     assert_eq!(default_project_name(Path::new("/srv/My App.v2")), "myappv2");
@@ -266,12 +338,30 @@ fn config_hash_is_stable_and_sensitive() {
     assert_ne!(hash(&first), hash(&other_image));
 
     let mut changed = chat.clone();
-    changed.environment.insert("RUST_LOG".into(), "debug".into());
-    assert_ne!(hash(&first), hash(&container_spec(&project, &changed, "sha256:aaa")));
+    changed
+        .environment
+        .insert("RUST_LOG".into(), "debug".into());
+    assert_ne!(
+        hash(&first),
+        hash(&container_spec(&project, &changed, "sha256:aaa"))
+    );
 
     let moved = parse_with(LIVECHAT, &[("LIVECHAT_PORT", "9000")]).unwrap();
-    assert_eq!(hash(&first), hash(&container_spec(&moved, moved.service("chat").unwrap(), "sha256:aaa")));
-    let proxy_hash = |p: &Project| hash(&container_spec(p, p.service("proxy").unwrap(), "sha256:ccc"));
+    assert_eq!(
+        hash(&first),
+        hash(&container_spec(
+            &moved,
+            moved.service("chat").unwrap(),
+            "sha256:aaa"
+        ))
+    );
+    let proxy_hash = |p: &Project| {
+        hash(&container_spec(
+            p,
+            p.service("proxy").unwrap(),
+            "sha256:ccc",
+        ))
+    };
     assert_ne!(proxy_hash(&project), proxy_hash(&moved));
 }
 
@@ -289,13 +379,25 @@ fn container_spec_carries_labels_secrets_and_hardening() {
     assert_eq!(spec.aliases, ["db"]);
     assert_eq!(spec.cap_drop, ["ALL"]);
     assert_eq!(spec.security_opt, ["no-new-privileges:true"]);
-    let secret = spec.mounts.iter().find(|m| m.target == "/run/secrets/db_password").unwrap();
+    let secret = spec
+        .mounts
+        .iter()
+        .find(|m| m.target == "/run/secrets/db_password")
+        .unwrap();
     assert!(secret.read_only);
     assert_eq!(secret.source, "/srv/app/.livechat/secrets/db_password");
-    assert!(spec.mounts.iter().any(|m| m.source == "livechat_db-data" && m.target == "/var/lib/postgresql/data"));
+    assert!(spec
+        .mounts
+        .iter()
+        .any(|m| m.source == "livechat_db-data" && m.target == "/var/lib/postgresql/data"));
 }
 
-fn observed_container(project: &Project, service: &str, hash: &str, state: ContainerState) -> ObservedContainer {
+fn observed_container(
+    project: &Project,
+    service: &str,
+    hash: &str,
+    state: ContainerState,
+) -> ObservedContainer {
     ObservedContainer {
         id: format!("id-{service}"),
         name: project.container_name(service),
@@ -310,8 +412,14 @@ fn observed_container(project: &Project, service: &str, hash: &str, state: Conta
 #[test]
 fn plans() {
     let project = parse_with(LIVECHAT, &[]).unwrap();
-    let specs: Vec<_> = project.services.iter().map(|s| container_spec(&project, s, "sha256:img")).collect();
-    let hash_of = |service: &str| specs.iter().find(|s| s.service == service).unwrap().labels[CONFIG_HASH_LABEL].clone();
+    let specs: Vec<_> = project
+        .services
+        .iter()
+        .map(|s| container_spec(&project, s, "sha256:img"))
+        .collect();
+    let hash_of = |service: &str| {
+        specs.iter().find(|s| s.service == service).unwrap().labels[CONFIG_HASH_LABEL].clone()
+    };
 
     let fresh = plan(&project, specs.clone(), &Observed::default());
     assert_eq!(fresh.create_networks, ["livechat_default"]);
@@ -330,10 +438,30 @@ fn plans() {
 
     type Case = (&'static str, Option<ContainerState>, bool, &'static str);
     let cases: &[Case] = &[
-        ("same hash, running", Some(ContainerState::Running), true, "unchanged"),
-        ("same hash, exited", Some(ContainerState::Exited), true, "start"),
-        ("same hash, dead", Some(ContainerState::Dead), true, "recreate"),
-        ("changed, running", Some(ContainerState::Running), false, "recreate"),
+        (
+            "same hash, running",
+            Some(ContainerState::Running),
+            true,
+            "unchanged",
+        ),
+        (
+            "same hash, exited",
+            Some(ContainerState::Exited),
+            true,
+            "start",
+        ),
+        (
+            "same hash, dead",
+            Some(ContainerState::Dead),
+            true,
+            "recreate",
+        ),
+        (
+            "changed, running",
+            Some(ContainerState::Running),
+            false,
+            "recreate",
+        ),
         ("missing", None, true, "create"),
     ];
     for (name, state, same, expected) in cases {
@@ -343,8 +471,14 @@ fn plans() {
             ..Observed::default()
         };
         if let Some(state) = state {
-            let hash = if *same { hash_of("db") } else { "old".to_string() };
-            observed.containers.push(observed_container(&project, "db", &hash, *state));
+            let hash = if *same {
+                hash_of("db")
+            } else {
+                "old".to_string()
+            };
+            observed
+                .containers
+                .push(observed_container(&project, "db", &hash, *state));
         }
         let result = plan(&project, specs.clone(), &observed);
         assert_eq!(result.services[0].action.verb(), *expected, "{name}");
@@ -355,7 +489,12 @@ fn plans() {
         containers: ["db", "chat", "proxy"]
             .iter()
             .map(|s| observed_container(&project, s, &hash_of(s), ContainerState::Running))
-            .chain([observed_container(&project, "old-worker", "x", ContainerState::Running)])
+            .chain([observed_container(
+                &project,
+                "old-worker",
+                "x",
+                ContainerState::Running,
+            )])
             .collect(),
         networks: vec!["livechat_default".into()],
         volumes: vec!["livechat_db-data".into()],
@@ -368,9 +507,16 @@ fn plans() {
 #[test]
 fn ports_held_by_our_own_container_are_not_checked() {
     let project = parse_with(LIVECHAT, &[]).unwrap();
-    let specs: Vec<_> = project.services.iter().map(|s| container_spec(&project, s, "sha256:img")).collect();
+    let specs: Vec<_> = project
+        .services
+        .iter()
+        .map(|s| container_spec(&project, s, "sha256:img"))
+        .collect();
     let fresh = plan(&project, specs.clone(), &Observed::default());
-    assert_eq!(ports_to_check(&fresh, &Observed::default()), [("proxy".to_string(), "127.0.0.1".to_string(), 8080)]);
+    assert_eq!(
+        ports_to_check(&fresh, &Observed::default()),
+        [("proxy".to_string(), "127.0.0.1".to_string(), 8080)]
+    );
 
     let mut old_proxy = observed_container(&project, "proxy", "old", ContainerState::Running);
     old_proxy.published = vec![("127.0.0.1".into(), 8080)];
@@ -379,6 +525,9 @@ fn ports_held_by_our_own_container_are_not_checked() {
         ..Observed::default()
     };
     let recreate = plan(&project, specs, &observed);
-    assert!(matches!(recreate.services[2].action, Action::Recreate { .. }));
+    assert!(matches!(
+        recreate.services[2].action,
+        Action::Recreate { .. }
+    ));
     assert!(ports_to_check(&recreate, &observed).is_empty());
 }

@@ -53,7 +53,8 @@ impl FromScalar for bool {
 impl FromScalar for u32 {
     const EXPECTING: &'static str = "a whole number";
     fn from_scalar(text: &str) -> Result<Self, String> {
-        text.parse().map_err(|_| format!("invalid number {text:?} (expected a whole number)"))
+        text.parse()
+            .map_err(|_| format!("invalid number {text:?} (expected a whole number)"))
     }
 }
 
@@ -72,7 +73,8 @@ impl FromScalar for Port {
 }
 
 impl FromScalar for VolumeEntry {
-    const EXPECTING: &'static str = "a volume like \"data:/var/lib/data\" or \"./conf:/etc/conf:ro\"";
+    const EXPECTING: &'static str =
+        "a volume like \"data:/var/lib/data\" or \"./conf:/etc/conf:ro\"";
     fn from_scalar(text: &str) -> Result<Self, String> {
         parse_volume(text).map_err(|reason| format!("invalid volume {text:?}: {reason}"))
     }
@@ -102,9 +104,9 @@ impl FromScalar for Condition {
         match text {
             "service_started" => Ok(Condition::Started),
             "service_healthy" => Ok(Condition::Healthy),
-            "service_completed_successfully" => {
-                Err("condition service_completed_successfully is not supported by chatctl".to_string())
-            }
+            "service_completed_successfully" => Err(
+                "condition service_completed_successfully is not supported by chatctl".to_string(),
+            ),
             _ => Err(format!(
                 "invalid condition {text:?} (expected service_started or service_healthy)"
             )),
@@ -129,7 +131,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .ok_or_else(invalid)?;
         let number: f64 = rest[..number_length].parse().map_err(|_| invalid())?;
         rest = &rest[number_length..];
-        let unit_length = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_length = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let seconds_per_unit = match &rest[..unit_length] {
             "h" => 3600.0,
             "m" => 60.0,
@@ -169,13 +173,21 @@ pub fn format_duration(duration: Duration) -> String {
 fn parse_port(text: &str) -> Result<Port, String> {
     let (spec, protocol) = match text.split_once('/') {
         Some((spec, protocol @ ("tcp" | "udp"))) => (spec, protocol),
-        Some((_, protocol)) => return Err(format!("unsupported protocol {protocol:?} (expected tcp or udp)")),
+        Some((_, protocol)) => {
+            return Err(format!(
+                "unsupported protocol {protocol:?} (expected tcp or udp)"
+            ))
+        }
         None => (text, "tcp"),
     };
     let (bracketed_ip, spec) = match spec.strip_prefix('[') {
         Some(rest) => {
-            let (ip, rest) = rest.split_once(']').ok_or("unclosed [ in the host address")?;
-            let rest = rest.strip_prefix(':').ok_or("expected :host_port:container_port after [ip]")?;
+            let (ip, rest) = rest
+                .split_once(']')
+                .ok_or("unclosed [ in the host address")?;
+            let rest = rest
+                .strip_prefix(':')
+                .ok_or("expected :host_port:container_port after [ip]")?;
             (Some(ip), rest)
         }
         None => (None, spec),
@@ -189,7 +201,8 @@ fn parse_port(text: &str) -> Result<Port, String> {
         _ => return Err("expected [host_ip:][host_port:]container_port[/protocol]".to_string()),
     };
     if let Some(ip) = host_ip {
-        ip.parse::<IpAddr>().map_err(|_| format!("{ip:?} is not an IP address"))?;
+        ip.parse::<IpAddr>()
+            .map_err(|_| format!("{ip:?} is not an IP address"))?;
     }
     let number = |value: &str| -> Result<u16, String> {
         if value.contains('-') {
@@ -197,12 +210,17 @@ fn parse_port(text: &str) -> Result<Port, String> {
         }
         match value.parse::<u16>() {
             Ok(port) if port > 0 => Ok(port),
-            _ => Err(format!("{value:?} is not a port number between 1 and 65535")),
+            _ => Err(format!(
+                "{value:?} is not a port number between 1 and 65535"
+            )),
         }
     };
     Ok(Port {
         host_ip: host_ip.filter(|ip| !ip.is_empty()).map(str::to_string),
-        host_port: host_port.filter(|port| !port.is_empty()).map(number).transpose()?,
+        host_port: host_port
+            .filter(|port| !port.is_empty())
+            .map(number)
+            .transpose()?,
         container_port: number(container_port)?,
         protocol: protocol.to_string(),
     })
@@ -211,7 +229,11 @@ fn parse_port(text: &str) -> Result<Port, String> {
 fn parse_volume(text: &str) -> Result<VolumeEntry, String> {
     let parts: Vec<&str> = text.split(':').collect();
     let (source, target, mode) = match parts.as_slice() {
-        [_] => return Err("anonymous volumes are not supported by chatctl; name the volume".to_string()),
+        [_] => {
+            return Err(
+                "anonymous volumes are not supported by chatctl; name the volume".to_string(),
+            )
+        }
         [source, target] => (*source, *target, None),
         [source, target, mode] => (*source, *target, Some(*mode)),
         _ => return Err("expected source:target[:ro]".to_string()),
@@ -230,7 +252,9 @@ fn parse_volume(text: &str) -> Result<VolumeEntry, String> {
         read_only,
     };
     if !entry.is_bind() && !super::is_valid_resource_name(source) {
-        return Err(format!("{source:?} is neither a volume name nor a path starting with ./ or /"));
+        return Err(format!(
+            "{source:?} is neither a volume name nor a path starting with ./ or /"
+        ));
     }
     Ok(entry)
 }
@@ -265,12 +289,23 @@ mod tests {
 
     #[test]
     fn formats_durations() {
-        for (seconds, expected) in [(0.25, "250ms"), (20.0, "20s"), (90.0, "1m30s"), (180.0, "3m"), (3601.0, "1h1s")] {
+        for (seconds, expected) in [
+            (0.25, "250ms"),
+            (20.0, "20s"),
+            (90.0, "1m30s"),
+            (180.0, "3m"),
+            (3601.0, "1h1s"),
+        ] {
             assert_eq!(format_duration(Duration::from_secs_f64(seconds)), expected);
         }
     }
 
-    fn port(host_ip: Option<&str>, host_port: Option<u16>, container_port: u16, protocol: &str) -> Port {
+    fn port(
+        host_ip: Option<&str>,
+        host_port: Option<u16>,
+        container_port: u16,
+        protocol: &str,
+    ) -> Port {
         Port {
             host_ip: host_ip.map(str::to_string),
             host_port,
@@ -297,7 +332,11 @@ mod tests {
             ("70000", Err("invalid port \"70000\": \"70000\" is not a port number between 1 and 65535")),
         ];
         for (text, expected) in cases {
-            assert_eq!(Port::from_scalar(text).as_ref().map_err(String::as_str), expected.as_ref().map_err(|e| *e), "{text:?}");
+            assert_eq!(
+                Port::from_scalar(text).as_ref().map_err(String::as_str),
+                expected.as_ref().map_err(|e| *e),
+                "{text:?}"
+            );
         }
     }
 
@@ -318,7 +357,13 @@ mod tests {
             ("bad name:/x", Err("invalid volume \"bad name:/x\": \"bad name\" is neither a volume name nor a path starting with ./ or /")),
         ];
         for (text, expected) in cases {
-            assert_eq!(VolumeEntry::from_scalar(text).as_ref().map_err(String::as_str), expected.as_ref().map_err(|e| *e), "{text:?}");
+            assert_eq!(
+                VolumeEntry::from_scalar(text)
+                    .as_ref()
+                    .map_err(String::as_str),
+                expected.as_ref().map_err(|e| *e),
+                "{text:?}"
+            );
         }
         assert!(entry("./x", "/x", false).is_bind());
         assert!(!entry("x", "/x", false).is_bind());
