@@ -117,7 +117,10 @@ mod tests {
 
     #[test]
     fn times_read_as_minutes_in_utc() {
-        assert_eq!(display_time("2026-12-03T17:13:16.513508Z"), "2026-12-03 17:13 UTC");
+        assert_eq!(
+            display_time("2026-12-03T17:13:16.513508Z"),
+            "2026-12-03 17:13 UTC"
+        );
         assert_eq!(display_time("short"), "short");
     }
 

@@ -32,25 +32,9 @@ pub async fn compile(
     ui: &Ui,
 ) -> Result<PathBuf> {
     if context.join("package.json").is_file() {
-        let npm = host::require_tool("npm", &format!("build the front-end assets of {service}"))?;
-        let step = ui.step(format!("npm ci ({service})"));
-        let mut install = Command::new(&npm);
-        install
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(context);
-        step.finish(
-            run_captured("npm ci --no-audit --no-fund", &mut install).await,
-            |_| String::new(),
-        )?;
-        let step = ui.step(format!("npm run build ({service})"));
-        let mut assets = Command::new(&npm);
-        assets
-            .args(["run", "build", "--if-present"])
-            .current_dir(context);
-        step.finish(
-            run_captured("npm run build --if-present", &mut assets).await,
-            |_| String::new(),
-        )?;
+        let purpose = format!("build the front-end assets of {service}");
+        host::npm(&["ci", "--no-audit", "--no-fund"], context, &purpose, ui).await?;
+        host::npm(&["run", "build", "--if-present"], context, &purpose, ui).await?;
     }
 
     let workspace = workspace_root(context).ok_or_else(|| Error::ComposeInvalid {

@@ -25,6 +25,22 @@ pub fn require_tool(tool: &str, purpose: &str) -> Result<PathBuf> {
         })
 }
 
+/// Runs `npm <args>` in `dir` as one step, e.g. `npm ci` for a folder's pinned packages.
+pub async fn npm(
+    args: &[&str],
+    dir: &std::path::Path,
+    purpose: &str,
+    ui: &crate::ui::Ui,
+) -> Result<()> {
+    let npm = require_tool("npm", purpose)?;
+    let shown = format!("npm {}", args.join(" "));
+    let step = ui.step(format!("{shown} ({})", dir.display()));
+    let mut command = Command::new(&npm);
+    command.args(args).current_dir(dir);
+    step.finish(run_captured(&shown, &mut command).await, |_| String::new())?;
+    Ok(())
+}
+
 /// Runs `command` to completion with stdin closed and its output captured; on failure
 /// the error names `step` and carries the last lines of output.
 pub async fn run_captured(step: &str, command: &mut Command) -> Result<String> {

@@ -114,9 +114,20 @@ impl Stack {
                 &self.container("db"),
                 bollard::models::ExecConfig {
                     cmd: Some(
-                        ["psql", "-U", "livechat", "-d", "livechat", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
-                            .map(String::from)
-                            .to_vec(),
+                        [
+                            "psql",
+                            "-U",
+                            "livechat",
+                            "-d",
+                            "livechat",
+                            "-At",
+                            "-v",
+                            "ON_ERROR_STOP=1",
+                            "-c",
+                            sql,
+                        ]
+                        .map(String::from)
+                        .to_vec(),
                     ),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
@@ -126,8 +137,10 @@ impl Stack {
             .await
             .expect("cannot exec in the db container");
         let mut text = String::new();
-        if let bollard::exec::StartExecResults::Attached { mut output, .. } =
-            docker.start_exec(&exec.id, None).await.expect("cannot start psql")
+        if let bollard::exec::StartExecResults::Attached { mut output, .. } = docker
+            .start_exec(&exec.id, None)
+            .await
+            .expect("cannot start psql")
         {
             use futures_util::StreamExt;
             while let Some(chunk) = output.next().await {

@@ -61,7 +61,10 @@ async fn history_survives_down_and_up() {
     stack.chatctl(&["up", "--no-build"]);
     let (status, html) = stack.get_as("visitor", "/").await;
     assert_eq!(status, 200);
-    assert!(html.contains(&body), "the message is in the history rendered at GET /");
+    assert!(
+        html.contains(&body),
+        "the message is in the history rendered at GET /"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +79,10 @@ async fn restarting_chat_mid_conversation_loses_and_doubles_nothing() {
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
     docker()
-        .restart_container(&stack.container("chat"), None::<bollard::query_parameters::RestartContainerOptions>)
+        .restart_container(
+            &stack.container("chat"),
+            None::<bollard::query_parameters::RestartContainerOptions>,
+        )
         .await
         .expect("cannot restart chat");
     let acked = sender.join().expect("the sender finished");
@@ -88,8 +94,14 @@ async fn restarting_chat_mid_conversation_loses_and_doubles_nothing() {
             "SELECT count(*), count(DISTINCT client_id), min(seq), max(seq) FROM messages WHERE room = '{room}'"
         ))
         .await;
-    assert_eq!(rows.trim(), "60|60|1|60", "stored once each, seq 1..60 without gaps");
-    stack.wait_for_status("/readyz", 200, Duration::from_secs(30)).await;
+    assert_eq!(
+        rows.trim(),
+        "60|60|1|60",
+        "stored once each, seq 1..60 without gaps"
+    );
+    stack
+        .wait_for_status("/readyz", 200, Duration::from_secs(30))
+        .await;
 }
 
 #[tokio::test]
@@ -98,35 +110,59 @@ async fn chat_exits_cleanly_on_sigterm_and_the_proxy_finds_it_again() {
     let docker = docker();
     let chat = stack.container("chat");
     let before = docker
-        .inspect_container(&chat, None::<bollard::query_parameters::InspectContainerOptions>)
+        .inspect_container(
+            &chat,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
         .await
         .expect("chat container exists");
 
     let started = std::time::Instant::now();
     docker
-        .stop_container(&chat, None::<bollard::query_parameters::StopContainerOptions>)
+        .stop_container(
+            &chat,
+            None::<bollard::query_parameters::StopContainerOptions>,
+        )
         .await
         .expect("cannot stop chat");
     let stopped = docker
-        .inspect_container(&chat, None::<bollard::query_parameters::InspectContainerOptions>)
+        .inspect_container(
+            &chat,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
         .await
         .unwrap();
     let state = stopped.state.unwrap();
-    assert_eq!(state.exit_code, Some(0), "chat exits 0 on SIGTERM: {state:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "within Docker's stop window");
+    assert_eq!(
+        state.exit_code,
+        Some(0),
+        "chat exits 0 on SIGTERM: {state:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "within Docker's stop window"
+    );
 
     // Recreate it: a new container, very likely a new address; nginx must find it.
     docker
-        .remove_container(&chat, None::<bollard::query_parameters::RemoveContainerOptions>)
+        .remove_container(
+            &chat,
+            None::<bollard::query_parameters::RemoveContainerOptions>,
+        )
         .await
         .expect("cannot remove chat");
     stack.chatctl(&["up", "--no-build"]);
     let after = docker
-        .inspect_container(&chat, None::<bollard::query_parameters::InspectContainerOptions>)
+        .inspect_container(
+            &chat,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
         .await
         .unwrap();
     assert_ne!(before.id, after.id, "chat was recreated");
-    let took = stack.wait_for_status("/readyz", 200, Duration::from_secs(15)).await;
+    let took = stack
+        .wait_for_status("/readyz", 200, Duration::from_secs(15))
+        .await;
     println!("proxy reached the recreated chat after {took:?}");
     for _ in 0..20 {
         let (status, _) = stack.get_as("visitor", "/").await;
@@ -142,7 +178,10 @@ async fn chatctl_status_reports_every_service_healthy() {
         serde_json::from_slice(&output.stdout).expect("status --json prints JSON");
     let text = services.to_string();
     for service in ["db", "chat", "proxy"] {
-        assert!(text.contains(&format!("\"{service}\"")), "{service} in {text}");
+        assert!(
+            text.contains(&format!("\"{service}\"")),
+            "{service} in {text}"
+        );
     }
     assert_eq!(text.matches("healthy").count(), 3, "{text}");
 }

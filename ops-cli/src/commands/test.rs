@@ -131,6 +131,16 @@ async fn run_stages(
         .url
         .unwrap_or_else(|| format!("http://127.0.0.1:{port}/"));
 
+    // The end-to-end suites drive the stack with pinned JS packages (tests/js).
+    let suites = project.dir.join("tests").join("js");
+    host::npm(
+        &["ci", "--no-audit", "--no-fund"],
+        &suites,
+        "install the end-to-end suites' JS packages",
+        ui,
+    )
+    .await?;
+
     let chatctl = copy_of_this_executable(scratch)?;
     let mut e2e = Command::new(cargo);
     e2e.args(["test", "-p", "e2e", "--", "--test-threads=1"])
