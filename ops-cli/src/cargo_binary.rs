@@ -154,7 +154,7 @@ async fn build_builder_image(
     let staged = staging.join("Dockerfile");
     let context = std::fs::write(&staged, &text)
         .map_err(|e| Error::io("write", &staged, e))
-        .and_then(|()| tar_context(&staging, "Dockerfile", &Default::default(), &[]));
+        .and_then(|()| tar_context(&staging, "Dockerfile", &[]));
     let _ = std::fs::remove_dir_all(&staging);
     let step = ui.step(format!("build image {BUILDER_IMAGE}"));
     let request = BuildRequest {

@@ -1,6 +1,5 @@
 //! Docker build contexts: `.dockerignore` matching and the tar body sent to the engine.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -119,108 +118,21 @@ fn glob(pattern: &str, text: &str) -> bool {
     pattern[p..].iter().all(|c| *c == '*')
 }
 
-/// A file added to a context that does not come from the context directory; it
-/// replaces a context file of the same name.
+/// A host file added to a context that does not come from the context directory (the
+/// compiled binary); it replaces a context file of the same name.
 #[derive(Debug, Clone)]
 pub struct ExtraFile {
     /// Name inside the context (`chat`).
     pub name: String,
-    /// Where its bytes come from.
-    pub content: ExtraContent,
+    /// The host file whose bytes it gets.
+    pub source: PathBuf,
     /// Unix mode in the tar (0o755 for binaries).
     pub mode: u32,
 }
 
-/// The bytes of an [`ExtraFile`].
-#[derive(Debug, Clone)]
-pub enum ExtraContent {
-    /// A host file (e.g. the compiled binary).
-    File(PathBuf),
-    /// Bytes made by chatctl (e.g. a rewritten Dockerfile).
-    Bytes(Vec<u8>),
-}
-
-/// A Dockerfile prepared for the engine's classic builder.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClassicDockerfile {
-    /// The Dockerfile with BuildKit-only `--chmod` flags removed.
-    pub text: String,
-    /// Modes the build context must give to the sources of those `COPY` lines.
-    pub modes: BTreeMap<String, u32>,
-}
-
-/// Emulates `COPY --chmod=MODE src… dest` (BuildKit-only syntax) for the classic
-/// builder: the flag is dropped and the sources get MODE in the tar, which the classic
-/// builder preserves. Only plain file sources on one line can be emulated.
-pub fn classic_dockerfile(dockerfile: &str) -> std::result::Result<ClassicDockerfile, String> {
-    let mut modes: BTreeMap<String, u32> = BTreeMap::new();
-    let mut lines = Vec::new();
-    for (number, line) in dockerfile.lines().enumerate() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let is_copy = words
-            .first()
-            .is_some_and(|w| w.eq_ignore_ascii_case("COPY") || w.eq_ignore_ascii_case("ADD"));
-        let chmod = words.iter().position(|w| w.starts_with("--chmod="));
-        let (true, Some(flag)) = (is_copy, chmod) else {
-            lines.push(line.to_string());
-            continue;
-        };
-        let cannot = |why: &str| {
-            format!(
-                "line {}: cannot apply `{}` without BuildKit: {why}",
-                number + 1,
-                line.trim()
-            )
-        };
-        let mode = u32::from_str_radix(&words[flag]["--chmod=".len()..], 8)
-            .map_err(|_| cannot("the mode must be octal"))?;
-        let operands: Vec<&str> = words[1..]
-            .iter()
-            .filter(|w| !w.starts_with("--"))
-            .copied()
-            .collect();
-        if line.trim_end().ends_with('\\') || operands.first().is_some_and(|w| w.starts_with('[')) {
-            return Err(cannot("write it on one line in shell form"));
-        }
-        let Some((_, sources)) = operands.split_last() else {
-            return Err(cannot("it names no source"));
-        };
-        for source in sources {
-            let source = source.trim_start_matches("./");
-            if source.contains(['*', '?', '[']) || source.is_empty() || source.ends_with('/') {
-                return Err(cannot("its sources must be plain files"));
-            }
-            if modes
-                .insert(source.to_string(), mode)
-                .is_some_and(|previous| previous != mode)
-            {
-                return Err(cannot(
-                    "the same file is copied with another mode elsewhere",
-                ));
-            }
-        }
-        let kept: Vec<&str> = words
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != flag)
-            .map(|(_, w)| *w)
-            .collect();
-        lines.push(kept.join(" "));
-    }
-    let mut text = lines.join("\n");
-    text.push('\n');
-    Ok(ClassicDockerfile { text, modes })
-}
-
 /// Tars `dir` (honouring its `.dockerignore`; the Dockerfile and `.dockerignore` are
-/// always sent, as the Docker CLI does), giving files listed in `modes` that mode, plus
-/// `extra` files. Entries are sorted and owned by root so equal inputs give equal tars.
-pub fn tar_context(
-    dir: &Path,
-    dockerfile: &str,
-    modes: &BTreeMap<String, u32>,
-    extra: &[ExtraFile],
-) -> Result<Vec<u8>> {
+/// always sent, as the Docker CLI does), plus `extra` files. Entries are sorted and owned by root so equal inputs give equal tars.
+pub fn tar_context(dir: &Path, dockerfile: &str, extra: &[ExtraFile]) -> Result<Vec<u8>> {
     let rules = IgnoreRules::read(dir)?;
     let mut files = Vec::new();
     collect(dir, "", &rules, &mut files)?;
@@ -231,15 +143,6 @@ pub fn tar_context(
     }
     files.retain(|file| !extra.iter().any(|e| &e.name == file));
     files.sort();
-    for source in modes.keys() {
-        if !files.contains(source) || !dir.join(source).is_file() {
-            let error = std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "COPY --chmod names a file the build context does not send",
-            );
-            return Err(Error::io("find", dir.join(source), error));
-        }
-    }
     let mut builder = tar::Builder::new(Vec::new());
     for relative in &files {
         let path = dir.join(relative);
@@ -248,9 +151,6 @@ pub fn tar_context(
         header.set_metadata_in_mode(&metadata, tar::HeaderMode::Complete);
         header.set_uid(0);
         header.set_gid(0);
-        if let Some(mode) = modes.get(relative) {
-            header.set_mode(*mode);
-        }
         let appended = if metadata.file_type().is_symlink() {
             let target = fs::read_link(&path).map_err(|e| Error::io("read link", &path, e))?;
             header.set_entry_type(EntryType::Symlink);
@@ -266,23 +166,14 @@ pub fn tar_context(
     }
     for file in extra {
         let mut header = Header::new_gnu();
-        let appended = match &file.content {
-            ExtraContent::File(source) => {
-                let metadata = fs::metadata(source).map_err(|e| Error::io("read", source, e))?;
-                header.set_metadata_in_mode(&metadata, tar::HeaderMode::Complete);
-                header.set_uid(0);
-                header.set_gid(0);
-                header.set_mode(file.mode);
-                let content = fs::File::open(source).map_err(|e| Error::io("read", source, e))?;
-                builder.append_data(&mut header, &file.name, content)
-            }
-            ExtraContent::Bytes(bytes) => {
-                header.set_size(bytes.len() as u64);
-                header.set_mode(file.mode);
-                header.set_entry_type(EntryType::Regular);
-                builder.append_data(&mut header, &file.name, bytes.as_slice())
-            }
-        };
+        let source = &file.source;
+        let metadata = fs::metadata(source).map_err(|e| Error::io("read", source, e))?;
+        header.set_metadata_in_mode(&metadata, tar::HeaderMode::Complete);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mode(file.mode);
+        let content = fs::File::open(source).map_err(|e| Error::io("read", source, e))?;
+        let appended = builder.append_data(&mut header, &file.name, content);
         appended.map_err(|e| Error::io("add to the build context", dir.join(&file.name), e))?;
     }
     builder
@@ -405,42 +296,6 @@ mod tests {
     }
 
     #[test]
-    fn emulates_copy_chmod() {
-        let db = classic_dockerfile(include_str!("../../db/Dockerfile")).unwrap();
-        assert!(db
-            .text
-            .contains("\nCOPY entrypoint.sh /usr/local/bin/db-entrypoint\n"));
-        assert!(!db.text.contains("--chmod"));
-        assert_eq!(
-            db.modes,
-            BTreeMap::from([("entrypoint.sh".to_string(), 0o755)])
-        );
-
-        let untouched = "FROM a\nRUN echo --chmod=1\nCOPY --chown=1 a b\n";
-        assert_eq!(classic_dockerfile(untouched).unwrap().text, untouched);
-
-        let rejected = [
-            (
-                "COPY --chmod=755 *.sh /bin/",
-                "its sources must be plain files",
-            ),
-            ("COPY --chmod=u+x a /b", "the mode must be octal"),
-            (
-                "COPY --chmod=755 [\"a\", \"/b\"]",
-                "write it on one line in shell form",
-            ),
-            (
-                "COPY --chmod=755 a /b\nCOPY --chmod=644 a /c",
-                "the same file is copied with another mode elsewhere",
-            ),
-        ];
-        for (text, why) in rejected {
-            let error = classic_dockerfile(text).unwrap_err();
-            assert!(error.ends_with(why), "{error}");
-        }
-    }
-
-    #[test]
     fn from_lines() {
         let dockerfile = "FROM debian:bookworm-slim AS build\nRUN x\nfrom --platform=linux/amd64 build AS final\nFROM scratch\nFROM nginx:1\n";
         assert_eq!(base_images(dockerfile), ["debian:bookworm-slim", "nginx:1"]);
@@ -460,20 +315,12 @@ mod tests {
         fs::write(root.join("static/app.js"), "1").unwrap();
         let binary = root.join("binary");
         fs::write(&binary, "ELF").unwrap();
-        let extra = [
-            ExtraFile {
-                name: "chat".into(),
-                content: ExtraContent::File(binary),
-                mode: 0o755,
-            },
-            ExtraFile {
-                name: "Dockerfile".into(),
-                content: ExtraContent::Bytes(b"FROM x\n".to_vec()),
-                mode: 0o644,
-            },
-        ];
-        let modes = BTreeMap::from([("static/app.js".to_string(), 0o755)]);
-        let tar = tar_context(&root, "Dockerfile", &modes, &extra).unwrap();
+        let extra = [ExtraFile {
+            name: "chat".into(),
+            source: binary,
+            mode: 0o755,
+        }];
+        let tar = tar_context(&root, "Dockerfile", &extra).unwrap();
         let mut archive = tar::Archive::new(tar.as_slice());
         let entries: Vec<(String, u32)> = archive
             .entries()
@@ -491,15 +338,14 @@ mod tests {
             names,
             [
                 ".dockerignore",
+                "Dockerfile",
                 "binary",
                 "static",
                 "static/app.js",
-                "chat",
-                "Dockerfile"
+                "chat"
             ]
         );
-        assert_eq!(entries[3].1, 0o755, "mode from COPY --chmod");
-        assert_eq!(entries[4].1, 0o755);
+        assert_eq!(entries[5].1, 0o755, "the binary is executable");
         fs::remove_dir_all(root).unwrap();
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cargo_binary;
-use crate::context::{base_images, classic_dockerfile, tar_context, ExtraContent, ExtraFile};
+use crate::context::{base_images, tar_context, ExtraFile};
 use crate::docker::{build_image, BuildRequest, Engine};
 use crate::error::{Error, Result};
 use crate::topology::plan::short_id;
@@ -65,30 +65,19 @@ async fn build_service(
         std::fs::read_to_string(&dockerfile).map_err(|e| Error::io("read", &dockerfile, e))?;
     ensure_base_images(engine, &text, &dockerfile).await?;
 
-    let classic = classic_dockerfile(&text).map_err(|message| Error::BuildFailed {
-        image: service.image.clone(),
-        step: None,
-        message: format!("{}: {message}", dockerfile.display()),
-        output: vec![],
-        log: None,
-    })?;
-    let mut extra = vec![ExtraFile {
-        name: build.dockerfile.clone(),
-        content: ExtraContent::Bytes(classic.text.into_bytes()),
-        mode: 0o644,
-    }];
+    let mut extra = Vec::new();
     if let Some(package) = &build.cargo_binary {
         let binary =
             cargo_binary::compile(engine, project, &service.name, &build.context, package, ui)
                 .await?;
         extra.push(ExtraFile {
             name: package.clone(),
-            content: ExtraContent::File(binary),
+            source: binary,
             mode: 0o755,
         });
     }
     let step = ui.step(format!("build image {} ({})", service.image, service.name));
-    let context = match tar_context(&build.context, &build.dockerfile, &classic.modes, &extra) {
+    let context = match tar_context(&build.context, &build.dockerfile, &extra) {
         Ok(context) => context,
         Err(error) => return step.finish(Err(error), |_: &BuiltImage| String::new()),
     };
