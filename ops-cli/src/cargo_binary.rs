@@ -147,7 +147,7 @@ async fn build_builder_image(
     let dockerfile = workspace.join(BUILDER_DOCKERFILE);
     let text =
         std::fs::read_to_string(&dockerfile).map_err(|e| Error::io("read", &dockerfile, e))?;
-    ensure_base_images(engine, &text, &dockerfile).await?;
+    ensure_base_images(engine, &text, &dockerfile, ui).await?;
     // The context is that one file, so nothing else can invalidate the builder's cache.
     let staging = std::env::temp_dir().join(format!("chatctl-builder-{}", std::process::id()));
     std::fs::create_dir_all(&staging).map_err(|e| Error::io("create directory", &staging, e))?;

@@ -77,13 +77,15 @@ pub enum Error {
         message: String,
     },
 
-    /// A Dockerfile starts `FROM` an image that is not present locally (nothing can be pulled).
-    #[error("base image {image} is not present in the local Docker engine (needed by {})", dockerfile.display())]
+    /// A Dockerfile starts `FROM` an image that is neither present locally nor pullable.
+    #[error("base image {image} is not in the local Docker engine and cannot be pulled (needed by {}): {reason}", dockerfile.display())]
     BaseImageMissing {
         /// The missing image reference.
         image: String,
         /// The Dockerfile that needs it.
         dockerfile: PathBuf,
+        /// Why the pull failed.
+        reason: String,
     },
 
     /// `up --no-build` was asked for but a service's image was never built.
@@ -244,10 +246,10 @@ impl Error {
                 "start Docker (e.g. `sudo systemctl start docker`) or set DOCKER_HOST".to_string()
             }
             Error::BaseImageMissing { image, .. } if image.starts_with("debian:") => format!(
-                "no registry is reachable, so create it locally: `debootstrap --variant=minbase bookworm /tmp/rootfs http://deb.debian.org/debian && tar -C /tmp/rootfs -c . | docker import - {image}` (.ci/prepare-machine.sh does this)"
+                "without a registry, create it locally: `debootstrap --variant=minbase bookworm /tmp/rootfs http://deb.debian.org/debian && tar -C /tmp/rootfs -c . | docker import - {image}` (.ci/prepare-machine.sh does this)"
             ),
             Error::BaseImageMissing { image, .. } => {
-                format!("load or build {image} locally (`docker load`, `docker import`); chatctl never pulls")
+                format!("load or build {image} locally (`docker load`, `docker import`)")
             }
             Error::ImageMissing { .. } => "run `chatctl build` first, or drop `--no-build`".to_string(),
             Error::BuildFailed { log: Some(log), .. } => {
@@ -449,9 +451,10 @@ mod tests {
             Error::BaseImageMissing {
                 image: "debian:bookworm-slim".into(),
                 dockerfile: PathBuf::from("db/Dockerfile"),
+                reason: "dial tcp: lookup registry-1.docker.io: no such host".into(),
             },
-            "error: base image debian:bookworm-slim is not present in the local Docker engine (needed by db/Dockerfile)\n\
-             hint: no registry is reachable, so create it locally: `debootstrap --variant=minbase bookworm /tmp/rootfs http://deb.debian.org/debian && tar -C /tmp/rootfs -c . | docker import - debian:bookworm-slim` (.ci/prepare-machine.sh does this)\n",
+            "error: base image debian:bookworm-slim is not in the local Docker engine and cannot be pulled (needed by db/Dockerfile): dial tcp: lookup registry-1.docker.io: no such host\n\
+             hint: without a registry, create it locally: `debootstrap --variant=minbase bookworm /tmp/rootfs http://deb.debian.org/debian && tar -C /tmp/rootfs -c . | docker import - debian:bookworm-slim` (.ci/prepare-machine.sh does this)\n",
         );
     }
 

@@ -63,7 +63,7 @@ async fn build_service(
     let dockerfile = build.context.join(&build.dockerfile);
     let text =
         std::fs::read_to_string(&dockerfile).map_err(|e| Error::io("read", &dockerfile, e))?;
-    ensure_base_images(engine, &text, &dockerfile).await?;
+    ensure_base_images(engine, &text, &dockerfile, ui).await?;
 
     let mut extra = Vec::new();
     if let Some(package) = &build.cargo_binary {
@@ -98,20 +98,29 @@ async fn build_service(
     })
 }
 
-/// Fails with [`Error::BaseImageMissing`] when a `FROM` image is not present locally:
-/// nothing can be pulled, and the engine's own error would be a registry timeout.
+/// Makes sure every `FROM` image is present locally, pulling a missing one as `docker
+/// build` would; where no registry answers (an offline host), fails with
+/// [`Error::BaseImageMissing`] and the pull's reason instead of a build-time timeout.
 pub async fn ensure_base_images(
     engine: &Engine,
     dockerfile_text: &str,
     dockerfile: &Path,
+    ui: &Ui,
 ) -> Result<()> {
     for image in base_images(dockerfile_text) {
-        if engine.image_id(&image).await?.is_none() {
-            return Err(Error::BaseImageMissing {
-                image,
-                dockerfile: dockerfile.to_path_buf(),
-            });
+        if engine.image_id(&image).await?.is_some() {
+            continue;
         }
+        let step = ui.step(format!("pull base image {image}"));
+        let pulled = engine
+            .pull_image(&image)
+            .await
+            .map_err(|reason| Error::BaseImageMissing {
+                image: image.clone(),
+                dockerfile: dockerfile.to_path_buf(),
+                reason,
+            });
+        step.finish(pulled, |()| String::new())?;
     }
     Ok(())
 }

@@ -534,7 +534,12 @@ async fn a_missing_base_image_is_named_before_building() {
         .await
         .unwrap_err();
     match &error {
-        Error::BaseImageMissing { image, dockerfile } => {
+        Error::BaseImageMissing {
+            image,
+            dockerfile,
+            reason,
+        } => {
+            assert!(!reason.is_empty(), "the pull's failure is reported");
             assert_eq!(image, "chatctl-no-such-base:1");
             assert_eq!(dockerfile, &test.dir.join("app/Dockerfile"));
         }

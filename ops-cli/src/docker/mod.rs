@@ -256,6 +256,32 @@ impl Engine {
         }
     }
 
+    /// Pulls `image` from its registry; on failure returns the registry's or engine's reason.
+    pub async fn pull_image(&self, image: &str) -> std::result::Result<(), String> {
+        use futures_util::StreamExt;
+        // `name:tag`, where a `:` inside the registry host (`host:5000/name`) is not a tag.
+        let (name, tag) = match image.rsplit_once(':') {
+            Some((name, tag)) if !tag.contains('/') => (name, tag),
+            _ => (image, "latest"),
+        };
+        let options = bollard::query_parameters::CreateImageOptionsBuilder::new()
+            .from_image(name)
+            .tag(tag)
+            .build();
+        let mut progress = self.docker.create_image(Some(options), None, None);
+        while let Some(item) = progress.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(detail) = info.error_detail.and_then(|d| d.message) {
+                        return Err(detail);
+                    }
+                }
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+        Ok(())
+    }
+
     /// The id of a local image, or `None` when it does not exist.
     pub async fn image_id(&self, image: &str) -> Result<Option<String>> {
         match self.docker.inspect_image(image).await {
