@@ -130,7 +130,15 @@ impl Session {
             payload.map_err(|error| ChatError::Invalid(format!("unreadable payload: {error}")));
         let reply = match kind {
             JobKind::Join => match payload.and_then(|p| self.join(&socket, p)) {
-                Ok(room) => self.join_history(room).await,
+                Ok((room, after_seq)) => {
+                    let history = self.join_history(&room, after_seq).await;
+                    if history.is_err() {
+                        // A failed join leaves the socket as it was: not in the room.
+                        socket.leave(room_key(&room));
+                        self.joined.remove(&room);
+                    }
+                    history
+                }
                 Err(error) => Err(error),
             },
             JobKind::Message => match payload {
@@ -170,15 +178,16 @@ impl Session {
 
     async fn join_history(
         &self,
-        (room, after_seq): (RoomName, Option<i64>),
+        room: &RoomName,
+        after_seq: Option<i64>,
     ) -> Result<Value, ChatError> {
-        self.state.store.ensure_room(&room).await?;
+        self.state.store.ensure_room(room).await?;
         let (messages, more) = match after_seq {
             Some(seq) => {
-                let page = self.state.store.after(&room, seq).await?;
+                let page = self.state.store.after(room, seq).await?;
                 (page.messages, page.more)
             }
-            None => (self.state.store.latest(&room).await?, false),
+            None => (self.state.store.latest(room).await?, false),
         };
         to_value(&JoinAck {
             ok: true,
