@@ -4,6 +4,9 @@
 //! `chatctl test` runs this binary with `--test-threads=1`: some tests restart parts of
 //! the stack, and each leaves it healthy again.
 
+// Tests may unwrap (see the workspace lints).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 

@@ -63,7 +63,10 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
         project.name
     ));
 
-    let stages = run_stages(&engine, &project, &args, &cargo, port, &scratch, ui);
+    let mut tally = Tally::default();
+    let stages = run_stages(
+        &engine, &project, &args, &cargo, port, &scratch, ui, &mut tally,
+    );
     let outcome = tokio::select! {
         outcome = stages => outcome,
         _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
@@ -82,6 +85,11 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
     )
     .await;
     let _ = std::fs::remove_dir_all(&scratch);
+    // One closing line over every cargo test binary, in the form CI tools read.
+    let _ = crate::print_out(&format!(
+        "tests: {} passed, {} failed, {} skipped\n",
+        tally.passed, tally.failed, tally.ignored
+    ));
     match (outcome, teardown) {
         (Err(error), _) => Err(error),
         (Ok(()), Err(error)) => Err(error),
@@ -92,6 +100,7 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // One call site; a struct would only rename them.
 async fn run_stages(
     engine: &Engine,
     project: &Project,
@@ -100,6 +109,7 @@ async fn run_stages(
     port: u16,
     scratch: &Path,
     ui: &Ui,
+    tally: &mut Tally,
 ) -> Result<()> {
     if !args.no_build {
         images::build_services(engine, project, &[], ui).await?;
@@ -119,7 +129,7 @@ async fn run_stages(
         .current_dir(&project.dir)
         // The password travels in the environment only, never on a command line.
         .env("DATABASE_URL", &database_url);
-    run_test_stage("unit and integration tests", &mut unit, ui).await?;
+    run_test_stage("unit and integration tests", &mut unit, ui, tally).await?;
 
     let options = UpOptions {
         build: false,
@@ -151,7 +161,7 @@ async fn run_stages(
         .env("LIVECHAT_E2E_CHATCTL", &chatctl)
         // So that `up` from inside the tests resolves the same port (and config hash).
         .env("LIVECHAT_PORT", port.to_string());
-    run_test_stage("end-to-end tests", &mut e2e, ui).await
+    run_test_stage("end-to-end tests", &mut e2e, ui, tally).await
 }
 
 /// Copies the running chatctl into `scratch`: the end-to-end tests run `chatctl … up /
@@ -165,19 +175,36 @@ fn copy_of_this_executable(scratch: &Path) -> Result<PathBuf> {
     Ok(copy)
 }
 
-/// Runs a `cargo test` stage with its output streaming to the terminal.
-async fn run_test_stage(stage: &str, command: &mut Command, ui: &Ui) -> Result<()> {
+/// Runs a `cargo test` stage with its output streaming to the terminal, counting the
+/// results of every test binary it runs into `tally`.
+async fn run_test_stage(
+    stage: &str,
+    command: &mut Command,
+    ui: &Ui,
+    tally: &mut Tally,
+) -> Result<()> {
+    use tokio::io::{AsyncBufReadExt, BufReader};
     let step = ui.step_without_spinner(stage);
-    let status = command
+    let failed_to_run = |e: std::io::Error| Error::CommandFailed {
+        step: format!("cargo test ({stage})"),
+        status: e.to_string(),
+        output: vec![],
+    };
+    let mut child = command
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .kill_on_drop(true)
-        .status()
-        .await
-        .map_err(|e| Error::CommandFailed {
-            step: format!("cargo test ({stage})"),
-            status: e.to_string(),
-            output: vec![],
-        })?;
+        .spawn()
+        .map_err(failed_to_run)?;
+    if let Some(stdout) = child.stdout.take() {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(line) = lines.next_line().await.map_err(failed_to_run)? {
+            tally.add_line(&line);
+            // A closed stdout (`chatctl test | head`) must not stop the tests.
+            let _ = crate::print_out(&format!("{line}\n"));
+        }
+    }
+    let status = child.wait().await.map_err(failed_to_run)?;
     let result = if status.success() {
         Ok(())
     } else {
@@ -186,6 +213,39 @@ async fn run_test_stage(stage: &str, command: &mut Command, ui: &Ui) -> Result<(
         })
     };
     step.finish(result, |()| "passed".to_string())
+}
+
+/// Test counts summed over cargo's `test result:` lines.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: u64,
+    pub failed: u64,
+    pub ignored: u64,
+}
+
+impl Tally {
+    /// Adds the counts of a `test result: ok. 3 passed; 1 failed; 2 ignored; …` line;
+    /// any other line changes nothing.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Starts Postgres from the db service's image on a free 127.0.0.1 port, labelled as a
@@ -292,5 +352,32 @@ async fn print_log_tails(engine: &Engine, project: &str) {
             }
         }
         Err(error) => eprintln!("could not read the container logs: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn tallies_cargo_test_result_lines() {
+        let mut tally = Tally::default();
+        for line in [
+            "test result: ok. 44 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.05s",
+            "running 3 tests",
+            "test passed_and_failed ... ok",
+            "test result: FAILED. 2 passed; 1 failed; 3 ignored; 0 measured; 0 filtered out; finished in 1s",
+            "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+        ] {
+            tally.add_line(line);
+        }
+        assert_eq!(
+            tally,
+            Tally {
+                passed: 46,
+                failed: 1,
+                ignored: 3
+            }
+        );
     }
 }
