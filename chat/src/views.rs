@@ -84,6 +84,7 @@ pub fn room_page(
                 p #send-error.error role="alert" {
                     @if let Some(error) = error { (error) }
                 }
+                p #pending.pending aria-live="polite" {}
             }
             script src="/static/vendor/socket.io.min.js" {}
             script src="/static/app.js" {}

@@ -11,6 +11,7 @@
   const status = document.getElementById("status");
   const bodyInput = document.getElementById("body");
   const errorLine = document.getElementById("send-error");
+  const pending = document.getElementById("pending");
   // The highest seq shown with every lower one shown too: where a catch-up resumes.
   let lastSeq = Number(chat.dataset.lastSeq || 0);
 
@@ -30,6 +31,8 @@
     return isNaN(date) ? iso : date.toLocaleString([], { dateStyle: "short", timeStyle: "short" });
   }
   for (const time of list.querySelectorAll("time")) time.textContent = localTime(time.dateTime);
+  // Open at the newest message, as chat apps do.
+  if (list.lastElementChild) list.lastElementChild.scrollIntoView({ block: "end" });
 
   function render(message) {
     const item = document.createElement("li");
@@ -52,8 +55,13 @@
 
   // Inserts in seq order and ignores a seq already shown, so live broadcasts, join
   // replies and reconnect catch-ups can overlap without showing a message twice.
-  function show(message) {
-    if (message.room !== room || document.getElementById("m-" + message.seq)) return;
+  function show(message, mine = false) {
+    if (message.room !== room) return;
+    const existing = document.getElementById("m-" + message.seq);
+    if (existing) {
+      if (mine) existing.scrollIntoView({ block: "end" });
+      return;
+    }
     const item = render(message);
     let next = null;
     for (const other of list.children) {
@@ -62,28 +70,41 @@
     const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
     list.insertBefore(item, next);
     while (document.getElementById("m-" + (lastSeq + 1))) lastSeq += 1;
-    if (atBottom) item.scrollIntoView({ block: "end" });
+    if (atBottom || mine) item.scrollIntoView({ block: "end" });
   }
 
   const socket = io({ auth: { name: chat.dataset.name } });
   // Messages not yet acknowledged, in send order. They are (re)sent only after a join
-  // succeeded on the current connection, with the same client_id every time, so a
-  // reconnect neither loses nor doubles them.
+  // succeeded on the current connection, and again after a timeout or an `unavailable`
+  // answer, always with the same client_id, so nothing is lost or doubled.
   const outbox = new Map();
+  const RETRY_MS = 2000;
   let joined = false;
+
+  function updatePending() {
+    pending.textContent = outbox.size === 0 ? "" :
+      `Sending ${outbox.size} message${outbox.size === 1 ? "" : "s"}…`;
+  }
+
+  function retryLater(clientId) {
+    setTimeout(() => { if (joined && outbox.has(clientId)) deliver(clientId); }, RETRY_MS);
+  }
 
   function deliver(clientId) {
     const body = outbox.get(clientId);
     socket.timeout(10000).emit("message", { room, body, client_id: clientId }, (err, reply) => {
-      if (err || !outbox.has(clientId)) return; // No answer: resent after the next join.
-      if (!reply.ok && reply.error.code === "unavailable") return;
+      if (!outbox.has(clientId)) return;
+      if (err || (!reply.ok && ["unavailable", "rate_limited"].includes(reply.error.code))) {
+        return retryLater(clientId); // The server may retry-safely see it twice: same client_id.
+      }
       outbox.delete(clientId);
+      updatePending();
       if (!reply.ok) {
         errorLine.textContent = reply.error.message;
         if (!bodyInput.value) bodyInput.value = body;
         return;
       }
-      show(reply.message);
+      show(reply.message, true);
     });
   }
 
@@ -92,9 +113,11 @@
       if (err) return socket.disconnect().connect();
       if (!reply.ok) {
         setStatus("error", reply.error.message);
+        // `unavailable` passes (the database is back soon); try again while connected.
+        if (reply.error.code === "unavailable") setTimeout(() => socket.connected && join(), RETRY_MS);
         return;
       }
-      reply.messages.forEach(show);
+      reply.messages.forEach((message) => show(message));
       if (reply.more) return join();
       joined = true;
       setStatus("online", "online");
@@ -122,6 +145,7 @@
     bodyInput.value = "";
     const clientId = randomId();
     outbox.set(clientId, body);
+    updatePending();
     if (joined) deliver(clientId);
   });
 
