@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
-use crate::stack::published_url;
+use crate::docker::Engine;
+use crate::stack;
 use crate::wait::{poll_until, Poll, WaitError};
 use crate::Context;
 
@@ -63,14 +64,7 @@ const CHECKS: &[Check] = &[
 pub async fn run(args: Args, context: &Context) -> Result<()> {
     let base = match args.url {
         Some(url) => url,
-        None => {
-            let project = context.project()?;
-            published_url(&project).ok_or_else(|| Error::SmokeFailed {
-                check: "published port".to_string(),
-                url: project.compose_file.display().to_string(),
-                detail: "no service publishes a TCP port on a fixed host port".to_string(),
-            })?
-        }
+        None => live_url(context).await?,
     };
     let base = base.trim_end_matches('/').to_string();
     let client = reqwest::Client::builder()
@@ -166,4 +160,26 @@ mod tests {
             );
         }
     }
+}
+
+/// The URL of the port the project's running containers publish, as Docker reports it
+/// (not as compose.yaml would resolve now: `LIVECHAT_PORT` may differ from `up`'s).
+async fn live_url(context: &Context) -> Result<String> {
+    let project = context.project()?;
+    let engine = Engine::connect().await?;
+    let statuses = stack::status(&engine, &project).await?;
+    statuses
+        .iter()
+        .rev()
+        .flat_map(|status| status.ports.iter())
+        .find_map(|port| port.split("->").next())
+        .map(|host_port| format!("http://{}/", host_port.replace("0.0.0.0", "127.0.0.1")))
+        .ok_or_else(|| Error::SmokeFailed {
+            check: "published port".to_string(),
+            url: project.compose_file.display().to_string(),
+            detail: format!(
+                "no container of project {} publishes a port; is it up (`chatctl up`)?",
+                project.name
+            ),
+        })
 }
