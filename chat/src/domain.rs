@@ -18,6 +18,13 @@ pub const MAX_ROOM_CHARS: usize = 64;
 /// The room every visitor lands in.
 pub const DEFAULT_ROOM: &str = "general";
 
+/// Invisible formatting characters (zero-width spaces and joiners, bidirectional
+/// overrides, the byte-order mark, the soft hyphen) that could make a name blank or
+/// spoof another's.
+fn is_format_char(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// A person's display name: 1 to 32 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisplayName(String);
@@ -35,9 +42,9 @@ impl DisplayName {
                 max: MAX_NAME_CHARS,
             });
         }
-        if name.chars().any(char::is_control) {
+        if name.chars().any(|c| c.is_control() || is_format_char(c)) {
             return Err(ChatError::Invalid(
-                "name must not contain control characters".into(),
+                "name must not contain control or invisible formatting characters".into(),
             ));
         }
         Ok(Self(name.to_owned()))
@@ -92,8 +99,16 @@ impl MessageBody {
         if raw.contains('\0') {
             return Err(ChatError::Invalid("body must not contain NUL".into()));
         }
+        if raw
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(ChatError::Invalid(
+                "body must not contain control characters other than newlines and tabs".into(),
+            ));
+        }
         let body = raw.trim();
-        if body.is_empty() {
+        if body.chars().all(|c| c.is_whitespace() || is_format_char(c)) {
             return Err(ChatError::Empty("body"));
         }
         if body.chars().count() > MAX_BODY_CHARS {
@@ -160,6 +175,10 @@ mod tests {
         check(DisplayName::parse(""), Err("empty"));
         check(DisplayName::parse("a\u{7}b"), Err("invalid"));
         check(DisplayName::parse("a\nb"), Err("invalid"));
+        check(DisplayName::parse("\u{200B}"), Err("invalid"));
+        check(DisplayName::parse("\u{202E}evil"), Err("invalid"));
+        check(DisplayName::parse("\u{FEFF}ada"), Err("invalid"));
+        check(DisplayName::parse("Zoë 🦀"), Ok(""));
         assert_eq!(DisplayName::parse(" x ").unwrap().as_str(), "x");
     }
 
@@ -185,6 +204,11 @@ mod tests {
         check(MessageBody::parse(&"x".repeat(4001)), Err("too_long"));
         check(MessageBody::parse(" \n\t "), Err("empty"));
         check(MessageBody::parse("a\0b"), Err("invalid"));
+        check(MessageBody::parse("a\u{1b}[31mb"), Err("invalid"));
+        check(MessageBody::parse("bell\u{7}"), Err("invalid"));
+        check(MessageBody::parse("\u{a0}\u{200b}"), Err("empty"));
+        check(MessageBody::parse("line\r\n\tindented"), Ok(""));
+        check(MessageBody::parse("a\u{200d}b"), Ok(""));
         assert_eq!(MessageBody::parse(" hi\n").unwrap().as_str(), "hi");
     }
 

@@ -11,7 +11,10 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::Healthcheck) = config.command {
         std::process::exit(web::health::probe(config.listen).await);
     }
+    let colors = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
+        .with_ansi(colors)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )

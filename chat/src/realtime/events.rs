@@ -56,6 +56,12 @@ pub fn decode<T: serde::de::DeserializeOwned>(
     payload: serde_json::Value,
     shape: &str,
 ) -> Result<T, ChatError> {
+    // serde would also accept a struct as an array of its fields; the API takes objects.
+    if !payload.is_object() {
+        return Err(ChatError::Invalid(format!(
+            "{event} expects an object {shape}"
+        )));
+    }
     serde_json::from_value(payload)
         .map_err(|error| ChatError::Invalid(format!("{event} expects {shape}: {error}")))
 }

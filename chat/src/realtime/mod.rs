@@ -17,9 +17,14 @@ use session::Inbox;
 /// many megabytes, and its `max_payload` applies to HTTP long-polling only).
 pub const MAX_WS_BYTES: usize = 64 * 1024;
 
+/// Packets one socket may have waiting to be written. Above the default (128) so that a
+/// client flooding past its rate limit still gets its `rate_limited` acks.
+pub const MAX_BUFFERED_PACKETS: usize = 1024;
+
 /// Builds the socket.io layer and its handle.
 pub fn layer() -> (socketioxide::layer::SocketIoLayer, SocketIo) {
     SocketIo::builder()
+        .max_buffer_size(MAX_BUFFERED_PACKETS)
         .max_payload(MAX_WS_BYTES as u64)
         .ws_max_message_size(MAX_WS_BYTES)
         .ws_max_frame_size(MAX_WS_BYTES)

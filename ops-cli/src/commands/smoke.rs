@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::error::{Error, Result};
 use crate::docker::Engine;
+use crate::error::{Error, Result};
 use crate::stack;
 use crate::wait::{poll_until, Poll, WaitError};
 use crate::Context;
