@@ -233,8 +233,11 @@ impl Error {
             Error::ComposeNotFound { .. } => {
                 "run chatctl from the project directory, or pass the file with `-f path/to/compose.yaml`".to_string()
             }
-            Error::ComposeInvalid { .. } => {
-                "fix the value at that line; docs/chatctl.md lists what chatctl supports".to_string()
+            Error::ComposeInvalid { line: Some(_), .. } => {
+                "fix the value at that line (a `${VAR}` in it comes from the environment or .env); docs/chatctl.md lists what chatctl supports".to_string()
+            }
+            Error::ComposeInvalid { line: None, .. } => {
+                "fix the compose file; docs/chatctl.md lists what chatctl supports".to_string()
             }
             Error::InvalidProjectName { .. } => {
                 "use lowercase letters, digits, `-` and `_`, starting with a letter or digit".to_string()
@@ -397,7 +400,7 @@ mod tests {
                 message: "services.proxy.ports[0]: invalid port \"abc\"".into(),
             },
             "error: compose.yaml:42:7: services.proxy.ports[0]: invalid port \"abc\"\n\
-             hint: fix the value at that line; docs/chatctl.md lists what chatctl supports\n",
+             hint: fix the value at that line (a `${VAR}` in it comes from the environment or .env); docs/chatctl.md lists what chatctl supports\n",
         );
     }
 

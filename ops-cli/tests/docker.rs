@@ -587,7 +587,7 @@ fn the_binary_renders_errors_with_hints_and_exit_codes() {
     assert_eq!(
         stderr,
         "error: compose.yaml:4:5: services.web.deploy is not supported by chatctl\n\
-         hint: fix the value at that line; docs/chatctl.md lists what chatctl supports\n"
+         hint: fix the value at that line (a `${VAR}` in it comes from the environment or .env); docs/chatctl.md lists what chatctl supports\n"
     );
 
     std::fs::write(
