@@ -127,6 +127,28 @@ fn evaluate(check: &Check, status: u16, body: &str) -> Result<(), String> {
     }
 }
 
+/// The URL of the port the project's running containers publish, as Docker reports it
+/// (not as compose.yaml would resolve now: `LIVECHAT_PORT` may differ from `up`'s).
+async fn live_url(context: &Context) -> Result<String> {
+    let project = context.project()?;
+    let engine = Engine::connect().await?;
+    let statuses = stack::status(&engine, &project).await?;
+    statuses
+        .iter()
+        .rev()
+        .flat_map(|status| status.ports.iter())
+        .find_map(|port| port.split("->").next())
+        .map(|host_port| format!("http://{}/", host_port.replace("0.0.0.0", "127.0.0.1")))
+        .ok_or_else(|| Error::SmokeFailed {
+            check: "published port".to_string(),
+            url: project.compose_file.display().to_string(),
+            detail: format!(
+                "no container of project {} publishes a port; is it up (`chatctl up`)?",
+                project.name
+            ),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,26 +182,4 @@ mod tests {
             );
         }
     }
-}
-
-/// The URL of the port the project's running containers publish, as Docker reports it
-/// (not as compose.yaml would resolve now: `LIVECHAT_PORT` may differ from `up`'s).
-async fn live_url(context: &Context) -> Result<String> {
-    let project = context.project()?;
-    let engine = Engine::connect().await?;
-    let statuses = stack::status(&engine, &project).await?;
-    statuses
-        .iter()
-        .rev()
-        .flat_map(|status| status.ports.iter())
-        .find_map(|port| port.split("->").next())
-        .map(|host_port| format!("http://{}/", host_port.replace("0.0.0.0", "127.0.0.1")))
-        .ok_or_else(|| Error::SmokeFailed {
-            check: "published port".to_string(),
-            url: project.compose_file.display().to_string(),
-            detail: format!(
-                "no container of project {} publishes a port; is it up (`chatctl up`)?",
-                project.name
-            ),
-        })
 }
