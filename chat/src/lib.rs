@@ -13,7 +13,6 @@ pub mod views;
 pub mod web;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +30,6 @@ pub struct AppState {
     pub store: Store,
     pub io: SocketIo,
     pub config: Arc<Config>,
-    pub sessions: SessionCount,
 }
 
 impl AppState {
@@ -48,32 +46,6 @@ impl AppState {
     }
 }
 
-/// How many socket sessions are alive; tests use it to prove sessions end.
-#[derive(Clone, Default)]
-pub struct SessionCount(Arc<AtomicUsize>);
-
-impl SessionCount {
-    /// Counts a session until the returned guard is dropped.
-    pub fn enter(&self) -> SessionGuard {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        SessionGuard(self.0.clone())
-    }
-
-    /// The number of live sessions.
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Decrements the [`SessionCount`] when dropped.
-pub struct SessionGuard(Arc<AtomicUsize>);
-
-impl Drop for SessionGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// Builds the state and the whole application: pages, health, static assets, socket.io.
 pub fn app(store: Store, config: Config) -> (Router, AppState) {
     let (socket_layer, io) = realtime::layer();
@@ -81,7 +53,6 @@ pub fn app(store: Store, config: Config) -> (Router, AppState) {
         store,
         io,
         config: Arc::new(config),
-        sessions: SessionCount::default(),
     };
     realtime::register(state.clone());
     (web::router(state.clone(), socket_layer), state)

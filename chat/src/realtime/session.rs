@@ -106,7 +106,6 @@ struct Session {
 }
 
 async fn run(state: AppState, name: DisplayName, mut queue: mpsc::Receiver<Job>) {
-    let _active = state.sessions.enter();
     let mut session = Session {
         state,
         name,
