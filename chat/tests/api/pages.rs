@@ -39,7 +39,8 @@ async fn a_visitor_picks_a_name_then_sees_the_room() {
     for (bad, status, text) in [
         ("   ", 422, "name must not be empty"),
         (&"x".repeat(33), 422, "longer than 32"),
-        ("a\u{1}b", 422, "control characters"),
+        ("a\u{1}b", 422, "control or invisible formatting characters"),
+        ("\u{200B}", 422, "invisible formatting characters"),
     ] {
         let response = app.pick_name(bad).await;
         assert_eq!(response.status(), status, "{bad:?}");
