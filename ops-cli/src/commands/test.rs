@@ -26,13 +26,8 @@ const FAILURE_LOG_LINES: usize = 50;
 /// Arguments of `chatctl test`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Reuse the existing images instead of building them first.
-    #[arg(long)]
-    pub no_build: bool,
-
-    /// How long the test stack may take to become healthy.
-    #[arg(long, default_value = "180s", value_name = "DURATION", value_parser = super::parse_duration_arg)]
-    pub wait_timeout: Duration,
+    #[command(flatten)]
+    pub stack: super::StackArgs,
 
     /// The service whose image provides the throwaway test database.
     #[arg(long, default_value = "db", value_name = "SERVICE")]
@@ -111,7 +106,7 @@ async fn run_stages(
     ui: &Ui,
     tally: &mut Tally,
 ) -> Result<()> {
-    if !args.no_build {
+    if !args.stack.no_build {
         images::build_services(engine, project, &[], ui).await?;
     }
     let database_url = start_test_database(
@@ -119,7 +114,7 @@ async fn run_stages(
         project,
         &args.db_service,
         scratch,
-        args.wait_timeout,
+        args.stack.wait_timeout,
         ui,
     )
     .await?;
@@ -133,7 +128,7 @@ async fn run_stages(
 
     let options = UpOptions {
         build: false,
-        wait_timeout: args.wait_timeout,
+        wait_timeout: args.stack.wait_timeout,
         dry_run: false,
     };
     let report = stack::up(engine, project, &options, ui).await?;

@@ -1,7 +1,5 @@
 //! `chatctl up`: builds, converges the containers to compose.yaml, waits for health.
 
-use std::time::Duration;
-
 use crate::docker::Engine;
 use crate::error::Result;
 use crate::stack::{self, UpOptions};
@@ -10,13 +8,8 @@ use crate::{print_out, Context};
 /// Arguments of `chatctl up`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Use the existing images instead of building them.
-    #[arg(long)]
-    pub no_build: bool,
-
-    /// How long the services may take, together, to become healthy.
-    #[arg(long, default_value = "180s", value_name = "DURATION", value_parser = super::parse_duration_arg)]
-    pub wait_timeout: Duration,
+    #[command(flatten)]
+    pub stack: super::StackArgs,
 
     /// Print what would change, and change nothing.
     #[arg(long)]
@@ -32,8 +25,8 @@ pub async fn run(args: Args, context: &Context) -> Result<()> {
     let project = context.project()?;
     let engine = Engine::connect().await?;
     let options = UpOptions {
-        build: !args.no_build,
-        wait_timeout: args.wait_timeout,
+        build: !args.stack.no_build,
+        wait_timeout: args.stack.wait_timeout,
         dry_run: args.dry_run,
     };
     let report = stack::up(&engine, &project, &options, &context.ui).await?;
